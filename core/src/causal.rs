@@ -88,7 +88,6 @@ impl<S: DotStore> Causal<S> {
         context.insert(dot);
         store.for_each_dot(&mut |added| context.insert(added));
         let removed: DotSet = event.into_removed().into_iter().collect();
-        removed.iter().for_each(|gone| context.insert(gone));
         let mut removals = BTreeMap::new();
         if !removed.is_empty() {
             removals.insert(dot, removed);
@@ -114,12 +113,33 @@ impl<S: DotStore> Causal<S> {
             .for_each_dot(&mut |dot| unseen |= !self.context.contains(dot));
         for (&event, removed) in &self.removals {
             unseen |= !self.context.contains(event) || removed.is_empty();
-            unseen |= removed.iter().any(|dot| !self.context.contains(dot));
         }
         if unseen {
-            return Err(Error::Invalid("a dot is live or removed but never seen"));
+            return Err(Error::Invalid(
+                "a live dot or a removal is not in the context",
+            ));
         }
         Ok(())
+    }
+
+    /// The context extended with the dots `self`'s removals took out, when some are
+    /// outside it (only in deltas: a replica's own state always covers them).
+    fn seen_including_removed(&self) -> Option<CausalContext> {
+        let mut foreign = self.foreign_removed_dots().peekable();
+        foreign.peek()?;
+        let mut seen = self.context.clone();
+        foreign.for_each(|dot| seen.insert(dot));
+        Some(seen)
+    }
+
+    /// The dots removed by events of `self` that `self`'s context does not cover.
+    /// A delta carries only the events in its context, with all their effects; the dots
+    /// its removals take out are dependencies the receiver must already hold.
+    fn foreign_removed_dots(&self) -> impl Iterator<Item = Dot> + '_ {
+        self.removals
+            .values()
+            .flat_map(DotSet::iter)
+            .filter(|&dot| !self.context.contains(dot))
     }
 }
 
@@ -139,7 +159,15 @@ impl<S> Deref for Causal<S> {
 
 impl<S: DotStore> Lattice for Causal<S> {
     fn join(&mut self, other: Self) {
-        self.store.join(&self.context, other.store, &other.context);
+        // The store join reads "seen, but not in the store" as "removed", so on each side
+        // it must also count the dots that side's removals took out.
+        let ours = self.seen_including_removed();
+        let theirs = other.seen_including_removed();
+        self.store.join(
+            ours.as_ref().unwrap_or(&self.context),
+            other.store,
+            theirs.as_ref().unwrap_or(&other.context),
+        );
         self.context.join(&other.context);
         for (event, removed) in other.removals {
             self.removals.entry(event).or_insert(removed);
@@ -154,16 +182,13 @@ impl<S: DotStore> DeltaCrdt for Causal<S> {
 
     fn delta_since(&self, version: &VersionVector) -> Self {
         let store = self.store.restricted(&mut |dot| !version.contains(dot));
-        let mut context = self.context.events_after(version);
-        let removals: BTreeMap<Dot, DotSet> = self
+        let context = self.context.events_after(version);
+        let removals = self
             .removals
             .iter()
             .filter(|&(&event, _)| !version.contains(event))
             .map(|(&event, removed)| (event, removed.clone()))
             .collect();
-        for removed in removals.values() {
-            removed.iter().for_each(|gone| context.insert(gone));
-        }
         Self {
             store,
             context,
@@ -173,5 +198,8 @@ impl<S: DotStore> DeltaCrdt for Causal<S> {
 
     fn is_ready(&self, delta: &Self) -> bool {
         self.context.absorbs_without_gap(&delta.context)
+            && delta
+                .foreign_removed_dots()
+                .all(|dot| self.context.contains(dot))
     }
 }
