@@ -1,1 +1,2 @@
-//! Placeholder
+//! Benchmarks of weft. The criterion benches live in `benches/`; shared inputs live
+//! here as they are added.

@@ -1,5 +1,6 @@
 //! A dot store paired with its causal context: the state of a causal CRDT.
 
+use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use core::ops::Deref;
 
@@ -42,6 +43,11 @@ pub struct Causal<S> {
     /// For each event that removed or overwrote dots, the dots it removed. A peer that
     /// still holds those dots learns of the removal from here, whatever else it has seen.
     removals: BTreeMap<Dot, DotSet>,
+    /// The dots that `removals` take out but `context` does not cover: a delta carries
+    /// only the events in its context, and the dots its removals take out are
+    /// dependencies. Empty in a replica's own state; derived, so never encoded.
+    #[serde(skip)]
+    removed_unseen: DotSet,
 }
 
 impl<S: DotStore> Causal<S> {
@@ -51,6 +57,7 @@ impl<S: DotStore> Causal<S> {
             store: S::default(),
             context: CausalContext::new(),
             removals: BTreeMap::new(),
+            removed_unseen: DotSet::new(),
         }
     }
 
@@ -68,8 +75,9 @@ impl<S: DotStore> Causal<S> {
     ///
     /// `mutate` receives the current store and the [`Event`] naming the mutation; it
     /// records on the event the dots it removes and returns the dots it adds, as a
-    /// store. Every type's mutators are written this way, which is how they compose
-    /// inside an [`ORMap`](crate::ORMap).
+    /// store that names (with an empty value if need be) every map key it touched.
+    /// Every type's mutators are written this way, which is how they compose inside an
+    /// [`ORMap`](crate::ORMap).
     pub fn apply(
         &mut self,
         replica: ReplicaId,
@@ -92,10 +100,12 @@ impl<S: DotStore> Causal<S> {
         if !removed.is_empty() {
             removals.insert(dot, removed);
         }
+        let removed_unseen = unseen_removed(&removals, &context);
         Self {
             store,
             context,
             removals,
+            removed_unseen,
         }
     }
 
@@ -106,7 +116,7 @@ impl<S: DotStore> Causal<S> {
             return Err(Error::Invalid("causal context out of order"));
         }
         if !self.store.is_canonical() {
-            return Err(Error::Invalid("empty entry or counter 0 in a store"));
+            return Err(Error::Invalid("a dot with counter 0 in a store"));
         }
         let mut unseen = false;
         self.store
@@ -119,27 +129,21 @@ impl<S: DotStore> Causal<S> {
                 "a live dot or a removal is not in the context",
             ));
         }
+        self.removed_unseen = unseen_removed(&self.removals, &self.context);
         Ok(())
     }
 
-    /// The context extended with the dots `self`'s removals took out, when some are
-    /// outside it (only in deltas: a replica's own state always covers them).
-    fn seen_including_removed(&self) -> Option<CausalContext> {
-        let mut foreign = self.foreign_removed_dots().peekable();
-        foreign.peek()?;
-        let mut seen = self.context.clone();
-        foreign.for_each(|dot| seen.insert(dot));
-        Some(seen)
-    }
-
-    /// The dots removed by events of `self` that `self`'s context does not cover.
-    /// A delta carries only the events in its context, with all their effects; the dots
-    /// its removals take out are dependencies the receiver must already hold.
-    fn foreign_removed_dots(&self) -> impl Iterator<Item = Dot> + '_ {
-        self.removals
+    /// Whether everything `other` removes from this state lies under the keys that
+    /// `other`'s store names, so that joining just those keys is the whole join.
+    fn removes_only_named_keys(&self, other: &Self) -> bool {
+        let mut named = DotSet::new();
+        self.store
+            .for_each_dot_within(&other.store, &mut |dot| named.insert(dot));
+        other
+            .removals
             .values()
             .flat_map(DotSet::iter)
-            .filter(|&dot| !self.context.contains(dot))
+            .all(|dot| named.contains(dot) || !self.context.contains(dot))
     }
 }
 
@@ -159,19 +163,28 @@ impl<S> Deref for Causal<S> {
 
 impl<S: DotStore> Lattice for Causal<S> {
     fn join(&mut self, other: Self) {
-        // The store join reads "seen, but not in the store" as "removed", so on each side
-        // it must also count the dots that side's removals took out.
-        let ours = self.seen_including_removed();
-        let theirs = other.seen_including_removed();
-        self.store.join(
-            ours.as_ref().unwrap_or(&self.context),
-            other.store,
-            theirs.as_ref().unwrap_or(&other.context),
-        );
+        // A dot the other side removed is gone for good, even where that side never
+        // saw the event that made it; so each side's store reads its removed dots as
+        // seen. The narrow join costs what the delta touches, not what the state holds.
+        let narrow = self.removes_only_named_keys(&other);
+        let ours = seen_with_removed(&self.context, &self.removed_unseen);
+        let theirs = seen_with_removed(&other.context, &other.removed_unseen);
+        if narrow {
+            self.store.join_within(&ours, other.store, &theirs);
+        } else {
+            self.store.join(&ours, other.store, &theirs);
+        }
         self.context.join(&other.context);
         for (event, removed) in other.removals {
             self.removals.entry(event).or_insert(removed);
         }
+        let context = &self.context;
+        self.removed_unseen = self
+            .removed_unseen
+            .iter()
+            .chain(other.removed_unseen.iter())
+            .filter(|&dot| !context.contains(dot))
+            .collect();
     }
 }
 
@@ -183,23 +196,49 @@ impl<S: DotStore> DeltaCrdt for Causal<S> {
     fn delta_since(&self, version: &VersionVector) -> Self {
         let store = self.store.restricted(&mut |dot| !version.contains(dot));
         let context = self.context.events_after(version);
-        let removals = self
+        let removals: BTreeMap<Dot, DotSet> = self
             .removals
             .iter()
             .filter(|&(&event, _)| !version.contains(event))
             .map(|(&event, removed)| (event, removed.clone()))
             .collect();
+        let removed_unseen = unseen_removed(&removals, &context);
         Self {
             store,
             context,
             removals,
+            removed_unseen,
         }
     }
 
     fn is_ready(&self, delta: &Self) -> bool {
         self.context.absorbs_without_gap(&delta.context)
             && delta
-                .foreign_removed_dots()
+                .removed_unseen
+                .iter()
                 .all(|dot| self.context.contains(dot))
     }
+}
+
+/// The dots that `removals` take out and `context` does not cover.
+fn unseen_removed(removals: &BTreeMap<Dot, DotSet>, context: &CausalContext) -> DotSet {
+    removals
+        .values()
+        .flat_map(DotSet::iter)
+        .filter(|&dot| !context.contains(dot))
+        .collect()
+}
+
+/// `context` plus the removed-but-unseen dots: what a store join must read as "seen".
+/// Borrowed when there are none, as in every replica's own state.
+fn seen_with_removed<'a>(
+    context: &'a CausalContext,
+    removed_unseen: &DotSet,
+) -> Cow<'a, CausalContext> {
+    if removed_unseen.is_empty() {
+        return Cow::Borrowed(context);
+    }
+    let mut seen = context.clone();
+    removed_unseen.iter().for_each(|dot| seen.insert(dot));
+    Cow::Owned(seen)
 }

@@ -132,7 +132,7 @@ fn g_counter(c: &mut GCounter, id: ReplicaId, _: u8, arg: u8) -> Result<GCounter
 }
 
 fn pn_counter(c: &mut PNCounter, id: ReplicaId, code: u8, arg: u8) -> Result<PNCounter, Error> {
-    if code % 2 == 0 {
+    if code.is_multiple_of(2) {
         c.increment(id, arg.into())
     } else {
         c.decrement(id, arg.into())
@@ -145,7 +145,7 @@ fn ew_flag(
     code: u8,
     _: u8,
 ) -> Result<Causal<EWFlag>, Error> {
-    if code % 2 == 0 {
+    if code.is_multiple_of(2) {
         f.enable(id)
     } else {
         f.disable(id)
@@ -158,7 +158,7 @@ fn dw_flag(
     code: u8,
     _: u8,
 ) -> Result<Causal<DWFlag>, Error> {
-    if code % 2 == 0 {
+    if code.is_multiple_of(2) {
         f.enable(id)
     } else {
         f.disable(id)
@@ -184,7 +184,7 @@ fn rw_set(
     code: u8,
     arg: u8,
 ) -> Result<Causal<RWSet<u8>>, Error> {
-    if code % 2 == 0 {
+    if code.is_multiple_of(2) {
         s.add(id, arg)
     } else {
         s.remove(id, arg)

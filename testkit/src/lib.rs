@@ -1,4 +1,5 @@
 //! Test helpers for weft, shared by the crates' test suites: a seeded simulated network
-//! that drops, duplicates, reorders and partitions, and (later) trace loaders.
+//! that drops, duplicates, reorders and partitions, and loaders for the editing traces.
 
 pub mod network;
+pub mod traces;

@@ -1,4 +1,5 @@
 use alloc::collections::BTreeMap;
+use alloc::collections::btree_map::Entry;
 use core::fmt::Debug;
 
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,7 @@ use crate::{CausalContext, Dot, DotStore};
 /// tags.join(&seen, DotMap::new(), &seen);
 /// assert!(tags.is_empty());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DotMap<K: Ord, V> {
     entries: BTreeMap<K, V>,
 }
@@ -39,27 +40,37 @@ impl<K: Ord, V> DotMap<K, V> {
     pub fn insert(&mut self, key: K, store: V) {
         self.entries.insert(key, store);
     }
+}
 
-    /// The store under `key`.
+impl<K: Ord, V: DotStore> DotMap<K, V> {
+    /// The store under `key`, if it holds a dot.
     pub fn get(&self, key: &K) -> Option<&V> {
-        self.entries.get(key)
+        self.entries.get(key).filter(|store| !store.is_bottom())
     }
 
-    /// The keys and their stores, in key order.
+    /// The keys whose stores hold a dot, with their stores, in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> + '_ {
-        self.entries.iter()
+        self.entries.iter().filter(|(_, store)| !store.is_bottom())
     }
 
-    /// How many keys are present.
+    /// How many keys hold a dot.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.iter().count()
     }
 
-    /// Whether no key is present.
+    /// Whether no key holds a dot.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.iter().next().is_none()
     }
 }
+
+impl<K: Ord, V: DotStore> PartialEq for DotMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl<K: Ord, V: DotStore + Eq> Eq for DotMap<K, V> {}
 
 impl<K: Ord, V> Default for DotMap<K, V> {
     fn default() -> Self {
@@ -77,7 +88,7 @@ impl<K: Ord, V> FromIterator<(K, V)> for DotMap<K, V> {
 
 impl<K: Ord + Clone + Debug, V: DotStore> DotStore for DotMap<K, V> {
     fn is_bottom(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.values().all(V::is_bottom)
     }
 
     fn for_each_dot(&self, visit: &mut dyn FnMut(Dot)) {
@@ -101,6 +112,34 @@ impl<K: Ord + Clone + Debug, V: DotStore> DotStore for DotMap<K, V> {
         }
     }
 
+    fn join_within(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
+        for (key, theirs) in other.entries {
+            match self.entries.entry(key) {
+                Entry::Occupied(mut slot) => {
+                    slot.get_mut().join_within(context, theirs, other_context);
+                    if slot.get().is_bottom() {
+                        slot.remove();
+                    }
+                }
+                Entry::Vacant(slot) => {
+                    let mut store = V::default();
+                    store.join_within(context, theirs, other_context);
+                    if !store.is_bottom() {
+                        slot.insert(store);
+                    }
+                }
+            }
+        }
+    }
+
+    fn for_each_dot_within(&self, named: &Self, visit: &mut dyn FnMut(Dot)) {
+        for (key, theirs) in &named.entries {
+            if let Some(store) = self.entries.get(key) {
+                store.for_each_dot_within(theirs, visit);
+            }
+        }
+    }
+
     fn restricted(&self, keep: &mut dyn FnMut(Dot) -> bool) -> Self {
         self.entries
             .iter()
@@ -110,8 +149,6 @@ impl<K: Ord + Clone + Debug, V: DotStore> DotStore for DotMap<K, V> {
     }
 
     fn is_canonical(&self) -> bool {
-        self.entries
-            .values()
-            .all(|store| !store.is_bottom() && store.is_canonical())
+        self.entries.values().all(V::is_canonical)
     }
 }

@@ -5,6 +5,9 @@
 //! apart "never seen" (the dot is not in the context) from "seen and since removed" (in
 //! the context, not in the store), and that is all a join needs to converge without
 //! tombstones in the store.
+//!
+//! Maps may hold empty entries in deltas: they name keys a mutation touched without
+//! adding to them (a removal). States never keep them, and every accessor skips them.
 
 mod dot_fun;
 mod dot_map;
@@ -32,10 +35,26 @@ pub trait DotStore: Clone + Default + PartialEq + Debug {
     /// one holds it and the other side has never seen it.
     fn join(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext);
 
-    /// A copy of the part of the store whose dots satisfy `keep`.
+    /// Like [`join`](Self::join), but leaves alone what `other` does not name: the
+    /// entries of a map under keys that `other` lacks. A delta from one mutation names
+    /// every key it touches, with an empty value where it only removes, so joining it
+    /// costs what it touches rather than the size of the state. It equals `join` when
+    /// every dot that `other`'s side removes from `self` lies under the named keys;
+    /// [`for_each_dot_within`](Self::for_each_dot_within) lets the caller check that.
+    fn join_within(&mut self, context: &CausalContext, other: Self, other_context: &CausalContext) {
+        self.join(context, other, other_context);
+    }
+
+    /// Calls `visit` with every dot of `self` that lies under what `named` names.
+    fn for_each_dot_within(&self, named: &Self, visit: &mut dyn FnMut(Dot)) {
+        let _ = named;
+        self.for_each_dot(visit);
+    }
+
+    /// A copy of the part of the store whose dots satisfy `keep`, without empty entries.
     fn restricted(&self, keep: &mut dyn FnMut(Dot) -> bool) -> Self;
 
-    /// Whether the store is in the form every join produces (no bottom entries inside
-    /// maps, no counter-0 dots). Decoded stores are checked with this.
+    /// Whether every dot in the store names an event (counter 0 names none). Decoded
+    /// stores are checked with this.
     fn is_canonical(&self) -> bool;
 }

@@ -59,16 +59,17 @@ impl<E: Ord + Clone + Debug> AWSet<E> {
 
     /// The delta store of removing `element`.
     pub fn remove(&self, event: &mut Event, element: &E) -> Self {
-        if let Some(flag) = self.0.get(element) {
-            event.remove_all(flag);
-        }
-        Self::default()
+        let flag = self.0.get(element).cloned().unwrap_or_default();
+        Self(DotMap::from_iter([(element.clone(), flag.disable(event))]))
     }
 
     /// The delta store of removing every element.
     pub fn clear(&self, event: &mut Event) -> Self {
-        event.remove_all(self);
-        Self::default()
+        let disabled = self
+            .0
+            .iter()
+            .map(|(element, flag)| (element.clone(), flag.disable(event)));
+        Self(disabled.collect())
     }
 }
 

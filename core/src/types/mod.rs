@@ -47,6 +47,19 @@ macro_rules! forward_dot_store {
                 self.0.join(context, other.0, other_context);
             }
 
+            fn join_within(
+                &mut self,
+                context: &$crate::CausalContext,
+                other: Self,
+                other_context: &$crate::CausalContext,
+            ) {
+                self.0.join_within(context, other.0, other_context);
+            }
+
+            fn for_each_dot_within(&self, named: &Self, visit: &mut dyn FnMut($crate::Dot)) {
+                self.0.for_each_dot_within(&named.0, visit);
+            }
+
             fn restricted(&self, keep: &mut dyn FnMut($crate::Dot) -> bool) -> Self {
                 Self(self.0.restricted(keep))
             }

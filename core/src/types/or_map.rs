@@ -32,7 +32,7 @@ use crate::{Causal, DotMap, DotStore, Error, Event, ReplicaId};
 /// assert_eq!(a, b);
 /// # Ok::<(), weft_core::Error>(())
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(bound(
     serialize = "K: Serialize, V: Serialize",
     deserialize = "K: Deserialize<'de> + Ord, V: Deserialize<'de>"
@@ -82,9 +82,6 @@ impl<K: Ord + Clone + Debug, V: DotStore> ORMap<K, V> {
             Some(value) => mutate(value, event),
             None => mutate(&V::default(), event),
         };
-        if value.is_bottom() {
-            return Self::default();
-        }
         Self(DotMap::from_iter([(key, value)]))
     }
 
@@ -93,9 +90,17 @@ impl<K: Ord + Clone + Debug, V: DotStore> ORMap<K, V> {
         if let Some(value) = self.0.get(key) {
             event.remove_all(value);
         }
-        Self::default()
+        Self(DotMap::from_iter([(key.clone(), V::default())]))
     }
 }
+
+impl<K: Ord, V: DotStore> PartialEq for ORMap<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl<K: Ord, V: DotStore + Eq> Eq for ORMap<K, V> {}
 
 impl<K: Ord, V> Default for ORMap<K, V> {
     fn default() -> Self {

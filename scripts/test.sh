@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what it needs (Rust targets, the
+# wasm-bindgen CLI pinned by Cargo.lock), then runs formatting, lints, docs, every
+# test, the no_std builds and the WebAssembly smoke test. Tools are cached in .tools/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+tools="$root/.tools"
+export PATH="$tools/bin:$PATH"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "toolchain"
+rustup component add rustfmt clippy >/dev/null
+rustup target add wasm32-unknown-unknown thumbv7m-none-eabi >/dev/null
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]; then
+    echo "installing wasm-bindgen-cli $bindgen_version into $tools (a few minutes, once)"
+    cargo install wasm-bindgen-cli --version "$bindgen_version" --root "$tools" --force
+fi
+wasm-bindgen --version
+
+step "format"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+step "no_std builds of weft-core"
+for target in wasm32-unknown-unknown thumbv7m-none-eabi; do
+    cargo build -p weft-core --no-default-features --target "$target"
+done
+
+step "tests"
+cargo test --workspace 2>&1 | tee "$root/target/cargo-test.log"
+
+step "WebAssembly smoke test (Node)"
+cargo build -p weft-wasm --release --target wasm32-unknown-unknown
+out="$root/target/wasm-node"
+wasm-bindgen --target nodejs --out-dir "$out" "$root/target/wasm32-unknown-unknown/release/weft_wasm.wasm"
+WEFT_WASM_NODE="$out/weft_wasm.js" node --test --test-reporter=tap wasm/tests/ | tee "$root/target/node-test.log"
+
+step "summary"
+awk '/^test result:/ { passed += $4; failed += $6 }
+     /^# pass /      { passed += $3 }
+     /^# fail /      { failed += $3 }
+     END { printf "%d passed, %d failed\n", passed, failed }' \
+    "$root/target/cargo-test.log" "$root/target/node-test.log"
