@@ -16,6 +16,15 @@ pub enum Error {
         /// The replica whose counter ran out.
         replica: ReplicaId,
     },
+    /// A text position past the end of the text.
+    PositionOutOfBounds {
+        /// The position asked for, in characters.
+        position: u64,
+        /// The text's length, in characters.
+        len: u64,
+    },
+    /// An insert of no characters or a delete of none: an edit that would name no event.
+    EmptyEdit,
     /// The bytes do not start with weft's magic number.
     NotWeft,
     /// The bytes were written by a newer weft, in a format version this one cannot read.
@@ -46,6 +55,11 @@ impl fmt::Display for Error {
                 f,
                 "replica {replica} has no event numbers left; continue under a new replica id"
             ),
+            Self::PositionOutOfBounds { position, len } => write!(
+                f,
+                "position {position} is past the end of the text ({len} characters)"
+            ),
+            Self::EmptyEdit => f.write_str("an edit must insert or delete at least one character"),
             Self::NotWeft => f.write_str("these bytes are not weft data (bad magic number)"),
             Self::NewerFormat { found, supported } => write!(
                 f,

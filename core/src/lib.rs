@@ -71,6 +71,7 @@ mod event;
 mod lattice;
 mod replica;
 mod replica_id;
+mod text;
 mod types;
 mod version_vector;
 
@@ -83,6 +84,7 @@ pub use event::Event;
 pub use lattice::{DeltaCrdt, Lattice};
 pub use replica::{Integration, Replica};
 pub use replica_id::ReplicaId;
+pub use text::{Text, TextDelta, TextOp};
 pub use types::{
     AWSet, DWFlag, EWFlag, GCounter, LWWRegister, MVRegister, ORMap, PNCounter, RWSet,
 };

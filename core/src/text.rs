@@ -1,0 +1,501 @@
+//! Collaborative plain text.
+//!
+//! A sequence CRDT with the non-interleaving order of FugueMax (Weidner & Kleppmann,
+//! "The Art of the Fugue", 2023), integrated the YjsMod way: every run of characters
+//! remembers its left and right neighbours when it was typed, and concurrent runs
+//! typed at the same place are ordered so that neither ever interleaves with the
+//! other, whether they were typed forwards or backwards. Runs live in a B-tree of
+//! spans counted by characters ([`content_tree`]), so finding a position and finding a
+//! character by its dot both take O(log n).
+
+mod content_tree;
+mod op;
+mod op_log;
+mod span;
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+pub use op::{TextDelta, TextOp};
+
+use crate::{Dot, Error, ReplicaId, VersionVector};
+use content_tree::{ContentTree, Cursor};
+use op_log::{Logged, OpLog};
+use span::Span;
+
+/// A text that replicas edit concurrently. Positions count Unicode scalar values
+/// (Rust `char`s).
+///
+/// ```
+/// use weft_core::{ReplicaId, Text};
+///
+/// let (alice, bob) = (ReplicaId::new(1), ReplicaId::new(2));
+/// let mut a = Text::new();
+/// a.insert(alice, 0, "Hello world")?;
+/// let mut b = Text::new();
+/// b.integrate(a.delta_since(b.version()))?;
+///
+/// let from_a = a.insert(alice, 5, ",")?;
+/// let from_b = b.delete(bob, 6, 5)?;
+/// b.insert(bob, 6, "weft")?;
+/// a.integrate(b.delta_since(a.version()))?;
+/// b.integrate(from_a)?;
+/// assert_eq!(a.to_string(), "Hello, weft");
+/// assert_eq!(a.to_string(), b.to_string());
+/// # let _ = from_b;
+/// # Ok::<(), weft_core::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Text {
+    tree: ContentTree,
+    /// The UTF-8 of every character ever inserted, deleted ones included; spans and
+    /// log entries point into it.
+    content: String,
+    log: OpLog,
+    version: VersionVector,
+    /// Operations that arrived early, by the first event each one still waits for.
+    backlog: BTreeMap<Dot, Vec<TextOp>>,
+}
+
+impl Text {
+    /// An empty text.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of characters.
+    pub fn len(&self) -> u64 {
+        self.tree.visible_len()
+    }
+
+    /// Whether the text is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The events integrated so far.
+    pub fn version(&self) -> &VersionVector {
+        &self.version
+    }
+
+    /// How many received operations wait for events not seen yet.
+    pub fn backlog_len(&self) -> usize {
+        self.backlog.values().map(Vec::len).sum()
+    }
+
+    /// Inserts `text` at character `position` as `replica`; returns the delta.
+    pub fn insert(
+        &mut self,
+        replica: ReplicaId,
+        position: u64,
+        text: &str,
+    ) -> Result<TextDelta, Error> {
+        let len = u32::try_from(text.chars().count())
+            .map_err(|_| Error::Invalid("insert of 2^32 characters or more"))?;
+        if len == 0 {
+            return Err(Error::EmptyEdit);
+        }
+        let cursor = self
+            .tree
+            .at_visible(position)
+            .ok_or(Error::PositionOutOfBounds {
+                position,
+                len: self.len(),
+            })?;
+        let id = self.next_dots(replica, len)?;
+        let origin_left = self.tree.before(cursor);
+        let origin_right = self
+            .tree
+            .span(cursor)
+            .map(|span| span.dot_at(cursor.offset()));
+        let (content, bytes) = self.append_content(text)?;
+        self.place(
+            cursor,
+            Span {
+                id,
+                len,
+                origin_left,
+                origin_right,
+                deleted: false,
+                content,
+                bytes,
+            },
+        );
+        self.record(Logged::Insert {
+            id,
+            len,
+            origin_left,
+            origin_right,
+            content,
+            bytes,
+        });
+        Ok(TextDelta {
+            ops: alloc::vec![TextOp::Insert {
+                id,
+                len,
+                origin_left,
+                origin_right,
+                text: text.into(),
+            }],
+        })
+    }
+
+    /// Deletes `len` characters from character `position` on, as `replica`; returns the
+    /// delta.
+    pub fn delete(
+        &mut self,
+        replica: ReplicaId,
+        position: u64,
+        len: u64,
+    ) -> Result<TextDelta, Error> {
+        if len == 0 {
+            return Err(Error::EmptyEdit);
+        }
+        let end = position.checked_add(len).filter(|&end| end <= self.len());
+        if end.is_none() {
+            return Err(Error::PositionOutOfBounds {
+                position: position.saturating_add(len),
+                len: self.len(),
+            });
+        }
+        let total =
+            u32::try_from(len).map_err(|_| Error::Invalid("delete of 2^32 characters or more"))?;
+        let mut id = self.next_dots(replica, total)?;
+        let mut ops = Vec::new();
+        let mut remaining = total;
+        while remaining > 0 {
+            let cursor = self
+                .tree
+                .at_visible(position)
+                .expect("the range was checked against the length");
+            let content = &self.content;
+            let (target, count, _) = self.tree.delete(cursor, remaining, |span, chars| {
+                byte_offset(content, span, chars)
+            });
+            self.record(Logged::Delete {
+                id,
+                len: count,
+                target,
+            });
+            ops.push(TextOp::Delete {
+                id,
+                len: count,
+                target,
+            });
+            id = Dot::new(replica, id.counter() + u64::from(count));
+            remaining -= count;
+        }
+        Ok(TextDelta { ops })
+    }
+
+    /// Integrates operations from another replica, in any order and with repeats. An
+    /// operation that builds on events not seen yet waits in a backlog and is applied,
+    /// whole, once they arrive. A malformed operation is refused with an error; the
+    /// operations before it stay applied and the text stays usable.
+    pub fn integrate(&mut self, delta: TextDelta) -> Result<(), Error> {
+        let mut refused = None;
+        for op in delta.ops {
+            if let Err(error) = check(&op).and_then(|()| self.integrate_op(op)) {
+                refused = refused.or(Some(error));
+            }
+        }
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// Applies `op`, or files it under the event it waits for; after applying, wakes
+    /// the backlogged operations that were waiting for the events it brought.
+    fn integrate_op(&mut self, op: TextOp) -> Result<(), Error> {
+        let mut refused = None;
+        let mut ready = alloc::vec![op];
+        while let Some(op) = ready.pop() {
+            match self.apply_if_ready(&op) {
+                Ok(Some(missing)) => self.backlog.entry(missing).or_default().push(op),
+                Ok(None) => {
+                    let replica = op.id().replica();
+                    let woken = Dot::new(replica, 0)..=Dot::new(replica, self.version.get(replica));
+                    let keys: Vec<Dot> = self.backlog.range(woken).map(|(&dot, _)| dot).collect();
+                    for key in keys {
+                        ready.extend(self.backlog.remove(&key).into_iter().flatten());
+                    }
+                }
+                Err(error) => refused = refused.or(Some(error)),
+            }
+        }
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// What a replica at `version` lacks, in an order it can integrate.
+    pub fn delta_since(&self, version: &VersionVector) -> TextDelta {
+        TextDelta {
+            ops: self.log.since(version, &self.content),
+        }
+    }
+
+    fn next_dots(&self, replica: ReplicaId, len: u32) -> Result<Dot, Error> {
+        let first = self.version.next_dot(replica)?;
+        first
+            .counter()
+            .checked_add(u64::from(len) - 1)
+            .ok_or(Error::DotsExhausted { replica })?;
+        Ok(first)
+    }
+
+    fn append_content(&mut self, text: &str) -> Result<(u32, u32), Error> {
+        let start = u32::try_from(self.content.len()).ok();
+        let bytes = u32::try_from(text.len()).ok();
+        match (start, bytes) {
+            (Some(start), Some(bytes)) if start.checked_add(bytes).is_some() => {
+                self.content.push_str(text);
+                Ok((start, bytes))
+            }
+            _ => Err(Error::Invalid("a text's content is limited to 4 GiB")),
+        }
+    }
+
+    fn place(&mut self, cursor: Cursor, span: Span) {
+        let content = &self.content;
+        self.tree.insert(cursor, span, |span, chars| {
+            byte_offset(content, span, chars)
+        });
+    }
+
+    fn record(&mut self, op: Logged) {
+        let (id, len) = match op {
+            Logged::Insert { id, len, .. } | Logged::Delete { id, len, .. } => (id, len),
+        };
+        self.version
+            .advance(id.replica(), id.counter() + u64::from(len) - 1);
+        self.log.push(op);
+    }
+
+    /// Applies `op` if everything it builds on is here; otherwise returns the first
+    /// event it waits for.
+    fn apply_if_ready(&mut self, op: &TextOp) -> Result<Option<Dot>, Error> {
+        let id = op.id();
+        let known = self.version.get(id.replica());
+        let last = id.counter() + u64::from(op.len()) - 1;
+        if last <= known {
+            return Ok(None);
+        }
+        if id.counter() > known + 1 {
+            return Ok(Some(Dot::new(id.replica(), known + 1)));
+        }
+        let op = trimmed(op, (known + 1 - id.counter()) as u32);
+        match op {
+            TextOp::Insert {
+                id,
+                len,
+                origin_left,
+                origin_right,
+                text,
+            } => {
+                let unseen = [origin_left, origin_right]
+                    .into_iter()
+                    .flatten()
+                    .find(|&dot| !self.version.contains(dot));
+                if unseen.is_some() {
+                    return Ok(unseen);
+                }
+                let cursor = self.destination(id.replica(), origin_left, origin_right)?;
+                let (content, bytes) = if text.is_empty() {
+                    (u32::try_from(self.content.len()).unwrap_or(u32::MAX), 0)
+                } else {
+                    self.append_content(&text)?
+                };
+                self.place(
+                    cursor,
+                    Span {
+                        id,
+                        len,
+                        origin_left,
+                        origin_right,
+                        deleted: false,
+                        content,
+                        bytes,
+                    },
+                );
+                self.record(Logged::Insert {
+                    id,
+                    len,
+                    origin_left,
+                    origin_right,
+                    content,
+                    bytes,
+                });
+            }
+            TextOp::Delete { id, len, target } => {
+                let target_last = target.counter() + u64::from(len) - 1;
+                if self.version.get(target.replica()) < target_last {
+                    return Ok(Some(Dot::new(target.replica(), target_last)));
+                }
+                if !self.tree.covers(target, len) {
+                    return Err(Error::Invalid(
+                        "a delete names events that are not characters",
+                    ));
+                }
+                let mut next = target;
+                let mut remaining = len;
+                while remaining > 0 {
+                    let cursor = self.tree.find(next).expect("coverage was checked");
+                    let content = &self.content;
+                    let (_, count, _) = self.tree.delete(cursor, remaining, |span, chars| {
+                        byte_offset(content, span, chars)
+                    });
+                    next = Dot::new(next.replica(), next.counter() + u64::from(count));
+                    remaining -= count;
+                }
+                self.record(Logged::Delete { id, len, target });
+            }
+        }
+        Ok(None)
+    }
+
+    /// Where a remote run with these origins goes: right after `origin_left`, past the
+    /// concurrent runs that FugueMax orders first.
+    fn destination(
+        &self,
+        replica: ReplicaId,
+        origin_left: Option<Dot>,
+        origin_right: Option<Dot>,
+    ) -> Result<Cursor, Error> {
+        let left = self.position_of(origin_left, -1)?;
+        let end = self.tree.total_len() as i64;
+        let right = self.position_of(origin_right, end)?;
+        let mut cursor = match origin_left {
+            None => self.tree.first(),
+            Some(dot) => self.tree.next(self.find(dot)?),
+        };
+        let mut destination = cursor;
+        let mut scanning = false;
+        loop {
+            if !scanning {
+                destination = cursor;
+            }
+            let Some(other) = self.tree.span(cursor) else {
+                break;
+            };
+            let offset = cursor.offset();
+            if Some(other.dot_at(offset)) == origin_right {
+                break;
+            }
+            let other_left = self.position_of(other.origin_left_at(offset), -1)?;
+            if other_left < left {
+                break;
+            }
+            if other_left == left {
+                let other_right = self.position_of(other.origin_right, end)?;
+                if other_right < right {
+                    scanning = true;
+                } else if other_right == right {
+                    if replica < other.id.replica() {
+                        break;
+                    }
+                    scanning = false;
+                } else {
+                    scanning = false;
+                }
+            }
+            // The rest of `other`'s span has its left origin inside the span, right of
+            // `left`: skipped whatever the state, so jump to the span's last character.
+            let last = cursor.with_offset(other.len - 1);
+            cursor = self.tree.next(last);
+        }
+        Ok(destination)
+    }
+
+    fn find(&self, dot: Dot) -> Result<Cursor, Error> {
+        self.tree.find(dot).ok_or(Error::Invalid(
+            "an origin names an event that is not a character",
+        ))
+    }
+
+    /// The position among all characters of `dot`, or `none` for `None`.
+    fn position_of(&self, dot: Option<Dot>, none: i64) -> Result<i64, Error> {
+        match dot {
+            None => Ok(none),
+            Some(dot) => Ok(self.tree.position(self.find(dot)?) as i64),
+        }
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut result = Ok(());
+        self.tree.for_each_span(|span| {
+            if !span.deleted && result.is_ok() {
+                let start = span.content as usize;
+                result = f.write_str(&self.content[start..start + span.bytes as usize]);
+            }
+        });
+        result
+    }
+}
+
+/// Rejects operations no replica could have made.
+fn check(op: &TextOp) -> Result<(), Error> {
+    let id = op.id();
+    if op.is_empty() || id.counter() == 0 {
+        return Err(Error::Invalid(
+            "an operation with no event or a counter of 0",
+        ));
+    }
+    if id.counter().checked_add(u64::from(op.len())).is_none() {
+        return Err(Error::Invalid("an operation's dots overflow"));
+    }
+    match op {
+        TextOp::Insert { text, len, .. } => {
+            if !text.is_empty() && text.chars().count() != *len as usize {
+                return Err(Error::Invalid("an insert's text does not have its length"));
+            }
+        }
+        TextOp::Delete { target, len, .. } => {
+            if target.counter() == 0 || target.counter().checked_add(u64::from(*len)).is_none() {
+                return Err(Error::Invalid("a delete's target overflows"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `op` without its first `skip` events, which are already here.
+fn trimmed(op: &TextOp, skip: u32) -> TextOp {
+    let shift = |dot: Dot, by: u32| Dot::new(dot.replica(), dot.counter() + u64::from(by));
+    match op.clone() {
+        op if skip == 0 => op,
+        TextOp::Insert {
+            id,
+            len,
+            origin_right,
+            text,
+            ..
+        } => TextOp::Insert {
+            id: shift(id, skip),
+            len: len - skip,
+            origin_left: Some(shift(id, skip - 1)),
+            origin_right,
+            text: if text.is_empty() {
+                text
+            } else {
+                text.chars().skip(skip as usize).collect()
+            },
+        },
+        TextOp::Delete { id, len, target } => TextOp::Delete {
+            id: shift(id, skip),
+            len: len - skip,
+            target: shift(target, skip),
+        },
+    }
+}
+
+/// The byte length of the first `chars` characters of `span`'s text.
+fn byte_offset(content: &str, span: &Span, chars: u32) -> u32 {
+    if span.bytes == 0 {
+        return 0;
+    }
+    let text = &content[span.content as usize..(span.content + span.bytes) as usize];
+    text.char_indices()
+        .nth(chars as usize)
+        .map_or(span.bytes, |(at, _)| at as u32)
+}

@@ -1,0 +1,598 @@
+//! The text's spans in document order, in a B-tree counted by characters.
+//!
+//! Leaves hold spans; every internal node keeps, per child, how many characters lie
+//! below it, visible and in all (tombstones too). Finding the n-th visible character
+//! descends by those counts; finding a character by its dot goes through an index
+//! from span starts to leaves and walks up to the root. Both are O(log n).
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use super::span::Span;
+use crate::Dot;
+
+type NodeId = u32;
+const NONE: NodeId = NodeId::MAX;
+/// Most spans in a leaf before it splits.
+const LEAF_CAPACITY: usize = 32;
+/// Most children of an internal node before it splits.
+const FANOUT: usize = 16;
+
+/// Characters below a node: those a reader sees, and all of them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Counts {
+    visible: u64,
+    total: u64,
+}
+
+impl Counts {
+    fn of(span: &Span) -> Self {
+        Self {
+            visible: u64::from(span.visible_len()),
+            total: u64::from(span.len),
+        }
+    }
+
+    fn add(&mut self, other: Self) {
+        self.visible += other.visible;
+        self.total += other.total;
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Child {
+    node: NodeId,
+    counts: Counts,
+}
+
+#[derive(Clone, Debug)]
+enum Node {
+    Leaf {
+        parent: NodeId,
+        spans: Vec<Span>,
+    },
+    Internal {
+        parent: NodeId,
+        children: Vec<Child>,
+    },
+}
+
+impl Node {
+    fn parent(&self) -> NodeId {
+        match self {
+            Node::Leaf { parent, .. } | Node::Internal { parent, .. } => *parent,
+        }
+    }
+
+    fn set_parent(&mut self, new_parent: NodeId) {
+        match self {
+            Node::Leaf { parent, .. } | Node::Internal { parent, .. } => *parent = new_parent,
+        }
+    }
+}
+
+/// A place in the document: character `offset` of span `index` in `leaf`. With
+/// `index` equal to the leaf's span count, the end of the document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    leaf: NodeId,
+    index: usize,
+    offset: u32,
+}
+
+impl Cursor {
+    /// The character offset within the cursor's span.
+    pub(crate) fn offset(self) -> u32 {
+        self.offset
+    }
+
+    /// The cursor at another character of the same span.
+    pub(crate) fn with_offset(self, offset: u32) -> Self {
+        Self { offset, ..self }
+    }
+}
+
+/// The spans of a text in document order.
+#[derive(Clone, Debug)]
+pub(crate) struct ContentTree {
+    nodes: Vec<Node>,
+    root: NodeId,
+    counts: Counts,
+    /// The leaf of every span, by the dot of its first character.
+    index: BTreeMap<Dot, NodeId>,
+}
+
+impl ContentTree {
+    pub(crate) fn new() -> Self {
+        Self {
+            nodes: alloc::vec![Node::Leaf {
+                parent: NONE,
+                spans: Vec::new(),
+            }],
+            root: 0,
+            counts: Counts::default(),
+            index: BTreeMap::new(),
+        }
+    }
+
+    /// Characters a reader sees.
+    pub(crate) fn visible_len(&self) -> u64 {
+        self.counts.visible
+    }
+
+    /// Characters in all, deleted ones included.
+    pub(crate) fn total_len(&self) -> u64 {
+        self.counts.total
+    }
+
+    fn spans(&self, leaf: NodeId) -> &Vec<Span> {
+        match &self.nodes[leaf as usize] {
+            Node::Leaf { spans, .. } => spans,
+            Node::Internal { .. } => unreachable!("cursor names an internal node"),
+        }
+    }
+
+    fn spans_mut(&mut self, leaf: NodeId) -> &mut Vec<Span> {
+        match &mut self.nodes[leaf as usize] {
+            Node::Leaf { spans, .. } => spans,
+            Node::Internal { .. } => unreachable!("cursor names an internal node"),
+        }
+    }
+
+    fn children(&self, node: NodeId) -> &Vec<Child> {
+        match &self.nodes[node as usize] {
+            Node::Internal { children, .. } => children,
+            Node::Leaf { .. } => unreachable!("parent is a leaf"),
+        }
+    }
+
+    fn children_mut(&mut self, node: NodeId) -> &mut Vec<Child> {
+        match &mut self.nodes[node as usize] {
+            Node::Internal { children, .. } => children,
+            Node::Leaf { .. } => unreachable!("parent is a leaf"),
+        }
+    }
+
+    /// The span a cursor points into, if it is not the end.
+    pub(crate) fn span(&self, cursor: Cursor) -> Option<&Span> {
+        self.spans(cursor.leaf).get(cursor.index)
+    }
+
+    /// The cursor at the first character, or the end of an empty document.
+    pub(crate) fn first(&self) -> Cursor {
+        let mut node = self.root;
+        loop {
+            match &self.nodes[node as usize] {
+                Node::Leaf { .. } => {
+                    return Cursor {
+                        leaf: node,
+                        index: 0,
+                        offset: 0,
+                    };
+                }
+                Node::Internal { children, .. } => node = children[0].node,
+            }
+        }
+    }
+
+    /// The end of the document.
+    pub(crate) fn end(&self) -> Cursor {
+        let mut node = self.root;
+        loop {
+            match &self.nodes[node as usize] {
+                Node::Leaf { spans, .. } => {
+                    return Cursor {
+                        leaf: node,
+                        index: spans.len(),
+                        offset: 0,
+                    };
+                }
+                Node::Internal { children, .. } => node = children[children.len() - 1].node,
+            }
+        }
+    }
+
+    /// The cursor at the visible character numbered `position` (from 0), skipping the
+    /// deleted characters before it; the end when `position` is the visible length.
+    /// `None` past the end.
+    pub(crate) fn at_visible(&self, position: u64) -> Option<Cursor> {
+        if position >= self.counts.visible {
+            return (position == self.counts.visible).then(|| self.end());
+        }
+        let mut remaining = position;
+        let mut node = self.root;
+        loop {
+            match &self.nodes[node as usize] {
+                Node::Internal { children, .. } => {
+                    let child = children.iter().find(|child| {
+                        let inside = remaining < child.counts.visible;
+                        if !inside {
+                            remaining -= child.counts.visible;
+                        }
+                        inside
+                    })?;
+                    node = child.node;
+                }
+                Node::Leaf { spans, .. } => {
+                    for (index, span) in spans.iter().enumerate() {
+                        let visible = u64::from(span.visible_len());
+                        if remaining < visible {
+                            let offset = u32::try_from(remaining).ok()?;
+                            return Some(Cursor {
+                                leaf: node,
+                                index,
+                                offset,
+                            });
+                        }
+                        remaining -= visible;
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// The cursor at the character named `dot`.
+    pub(crate) fn find(&self, dot: Dot) -> Option<Cursor> {
+        let (start, &leaf) = self.index.range(..=dot).next_back()?;
+        if start.replica() != dot.replica() {
+            return None;
+        }
+        let spans = self.spans(leaf);
+        let index = spans.iter().position(|span| span.contains(dot))?;
+        let offset = u32::try_from(dot.counter() - spans[index].id.counter()).ok()?;
+        Some(Cursor {
+            leaf,
+            index,
+            offset,
+        })
+    }
+
+    /// Whether the `len` characters named from `first` on are all in the tree.
+    pub(crate) fn covers(&self, first: Dot, len: u32) -> bool {
+        let mut next = first;
+        let mut remaining = u64::from(len);
+        while remaining > 0 {
+            let Some(cursor) = self.find(next) else {
+                return false;
+            };
+            let span = &self.spans(cursor.leaf)[cursor.index];
+            let here = u64::from(span.len - cursor.offset).min(remaining);
+            next = Dot::new(next.replica(), next.counter() + here);
+            remaining -= here;
+        }
+        true
+    }
+
+    /// How many characters, deleted ones included, come before the cursor.
+    pub(crate) fn position(&self, cursor: Cursor) -> u64 {
+        let spans = self.spans(cursor.leaf);
+        let mut position: u64 = spans[..cursor.index]
+            .iter()
+            .map(|span| u64::from(span.len))
+            .sum::<u64>()
+            + u64::from(cursor.offset);
+        let mut node = cursor.leaf;
+        let mut parent = self.nodes[node as usize].parent();
+        while parent != NONE {
+            for child in self.children(parent) {
+                if child.node == node {
+                    break;
+                }
+                position += child.counts.total;
+            }
+            node = parent;
+            parent = self.nodes[node as usize].parent();
+        }
+        position
+    }
+
+    /// The cursor at the next character (deleted ones included), or the end.
+    pub(crate) fn next(&self, cursor: Cursor) -> Cursor {
+        let spans = self.spans(cursor.leaf);
+        if cursor.offset + 1 < spans[cursor.index].len {
+            return Cursor {
+                offset: cursor.offset + 1,
+                ..cursor
+            };
+        }
+        if cursor.index + 1 < spans.len() {
+            return Cursor {
+                index: cursor.index + 1,
+                offset: 0,
+                ..cursor
+            };
+        }
+        self.next_leaf(cursor.leaf).map_or_else(
+            || self.end(),
+            |leaf| Cursor {
+                leaf,
+                index: 0,
+                offset: 0,
+            },
+        )
+    }
+
+    /// The dot of the character right before the cursor, deleted or not.
+    pub(crate) fn before(&self, cursor: Cursor) -> Option<Dot> {
+        let spans = self.spans(cursor.leaf);
+        if cursor.offset > 0 {
+            return Some(spans[cursor.index].dot_at(cursor.offset - 1));
+        }
+        if cursor.index > 0 {
+            let span = &spans[cursor.index - 1];
+            return Some(span.dot_at(span.len - 1));
+        }
+        let leaf = self.previous_leaf(cursor.leaf)?;
+        let span = self.spans(leaf).last()?;
+        Some(span.dot_at(span.len - 1))
+    }
+
+    /// The leaf before `leaf` in document order, skipping empty ones.
+    fn previous_leaf(&self, leaf: NodeId) -> Option<NodeId> {
+        let mut node = leaf;
+        loop {
+            let parent = self.nodes[node as usize].parent();
+            if parent == NONE {
+                return None;
+            }
+            let siblings = self.children(parent);
+            let at = siblings.iter().position(|child| child.node == node)?;
+            if at > 0 {
+                let mut down = siblings[at - 1].node;
+                while let Node::Internal { children, .. } = &self.nodes[down as usize] {
+                    down = children[children.len() - 1].node;
+                }
+                if self.spans(down).is_empty() {
+                    node = down;
+                    continue;
+                }
+                return Some(down);
+            }
+            node = parent;
+        }
+    }
+
+    /// The leaf after `leaf` in document order, skipping empty ones.
+    fn next_leaf(&self, leaf: NodeId) -> Option<NodeId> {
+        let mut node = leaf;
+        loop {
+            let parent = self.nodes[node as usize].parent();
+            if parent == NONE {
+                return None;
+            }
+            let siblings = self.children(parent);
+            let at = siblings.iter().position(|child| child.node == node)?;
+            if let Some(sibling) = siblings.get(at + 1) {
+                let mut down = sibling.node;
+                while let Node::Internal { children, .. } = &self.nodes[down as usize] {
+                    down = children[0].node;
+                }
+                if self.spans(down).is_empty() {
+                    node = down;
+                    continue;
+                }
+                return Some(down);
+            }
+            node = parent;
+        }
+    }
+
+    /// Visits every span in document order.
+    pub(crate) fn for_each_span(&self, mut visit: impl FnMut(&Span)) {
+        let mut cursor = self.first();
+        loop {
+            let spans = self.spans(cursor.leaf);
+            spans.iter().for_each(&mut visit);
+            match self.next_leaf(cursor.leaf) {
+                Some(leaf) => cursor.leaf = leaf,
+                None => return,
+            }
+        }
+    }
+
+    /// Inserts `span` right before the cursor (at the end for the end cursor),
+    /// extending the span before it when `span` continues it.
+    pub(crate) fn insert(
+        &mut self,
+        cursor: Cursor,
+        span: Span,
+        byte_offset: impl FnOnce(&Span, u32) -> u32,
+    ) {
+        let Cursor {
+            leaf,
+            mut index,
+            offset,
+        } = cursor;
+        if offset > 0 {
+            self.split(leaf, index, offset, byte_offset);
+            index += 1;
+        }
+        let spans = self.spans_mut(leaf);
+        if index > 0 && spans[index - 1].can_append(&span) {
+            spans[index - 1].len += span.len;
+            spans[index - 1].bytes += span.bytes;
+        } else {
+            spans.insert(index, span);
+            self.index.insert(span.id, leaf);
+        }
+        self.adjust(leaf, Counts::of(&span));
+        self.split_if_full(leaf);
+    }
+
+    /// Splits span `index` of `leaf` after `offset` characters; the tail becomes span
+    /// `index + 1`.
+    fn split(
+        &mut self,
+        leaf: NodeId,
+        index: usize,
+        offset: u32,
+        byte_offset: impl FnOnce(&Span, u32) -> u32,
+    ) {
+        let spans = self.spans_mut(leaf);
+        let bytes = byte_offset(&spans[index], offset);
+        let tail = spans[index].split(offset, bytes);
+        spans.insert(index + 1, tail);
+        self.index.insert(tail.id, leaf);
+    }
+
+    /// Marks deleted the characters from the cursor on, at most `len` of them and not
+    /// past the end of the cursor's span. Returns the dot of the first and how many
+    /// there were, and whether they were visible until now.
+    pub(crate) fn delete(
+        &mut self,
+        cursor: Cursor,
+        len: u32,
+        byte_offset: impl Fn(&Span, u32) -> u32,
+    ) -> (Dot, u32, bool) {
+        let Cursor {
+            leaf,
+            mut index,
+            offset,
+        } = cursor;
+        if offset > 0 {
+            self.split(leaf, index, offset, &byte_offset);
+            index += 1;
+        }
+        let span = self.spans(leaf)[index];
+        if span.len > len {
+            self.split(leaf, index, len, &byte_offset);
+        }
+        let spans = self.spans_mut(leaf);
+        let target = &mut spans[index];
+        let (start, count) = (target.id, target.len);
+        let newly = !target.deleted;
+        target.deleted = true;
+        if newly {
+            self.adjust_visible(leaf, -i64::from(count));
+        }
+        self.split_if_full(leaf);
+        (start, count, newly)
+    }
+
+    /// Adds `added` to the counts of `leaf` and of every node above it.
+    fn adjust(&mut self, leaf: NodeId, added: Counts) {
+        self.counts.add(added);
+        let mut node = leaf;
+        let mut parent = self.nodes[node as usize].parent();
+        while parent != NONE {
+            let child = self
+                .children_mut(parent)
+                .iter_mut()
+                .find(|child| child.node == node)
+                .expect("a node is among its parent's children");
+            child.counts.add(added);
+            node = parent;
+            parent = self.nodes[node as usize].parent();
+        }
+    }
+
+    fn adjust_visible(&mut self, leaf: NodeId, change: i64) {
+        let apply = |visible: &mut u64| *visible = visible.wrapping_add_signed(change);
+        apply(&mut self.counts.visible);
+        let mut node = leaf;
+        let mut parent = self.nodes[node as usize].parent();
+        while parent != NONE {
+            let child = self
+                .children_mut(parent)
+                .iter_mut()
+                .find(|child| child.node == node)
+                .expect("a node is among its parent's children");
+            apply(&mut child.counts.visible);
+            node = parent;
+            parent = self.nodes[node as usize].parent();
+        }
+    }
+
+    fn counts_of(&self, node: NodeId) -> Counts {
+        let mut counts = Counts::default();
+        match &self.nodes[node as usize] {
+            Node::Leaf { spans, .. } => spans.iter().for_each(|span| counts.add(Counts::of(span))),
+            Node::Internal { children, .. } => {
+                children.iter().for_each(|child| counts.add(child.counts))
+            }
+        }
+        counts
+    }
+
+    /// Splits a node that outgrew its capacity, and its parents in turn.
+    fn split_if_full(&mut self, node: NodeId) {
+        let full = match &self.nodes[node as usize] {
+            Node::Leaf { spans, .. } => spans.len() > LEAF_CAPACITY,
+            Node::Internal { children, .. } => children.len() > FANOUT,
+        };
+        if !full {
+            return;
+        }
+        let parent = self.nodes[node as usize].parent();
+        let sibling = NodeId::try_from(self.nodes.len()).expect("fewer than 2^32 nodes");
+        let right = match &mut self.nodes[node as usize] {
+            Node::Leaf { spans, .. } => {
+                let tail = spans.split_off(spans.len() / 2);
+                for span in &tail {
+                    self.index.insert(span.id, sibling);
+                }
+                Node::Leaf {
+                    parent,
+                    spans: tail,
+                }
+            }
+            Node::Internal { children, .. } => {
+                let tail = children.split_off(children.len() / 2);
+                Node::Internal {
+                    parent,
+                    children: tail,
+                }
+            }
+        };
+        if let Node::Internal { children, .. } = &right {
+            let moved: Vec<NodeId> = children.iter().map(|child| child.node).collect();
+            for child in moved {
+                self.nodes[child as usize].set_parent(sibling);
+            }
+        }
+        self.nodes.push(right);
+        let left_counts = self.counts_of(node);
+        let right_counts = self.counts_of(sibling);
+        if parent == NONE {
+            let root = sibling + 1;
+            self.nodes.push(Node::Internal {
+                parent: NONE,
+                children: alloc::vec![
+                    Child {
+                        node,
+                        counts: left_counts
+                    },
+                    Child {
+                        node: sibling,
+                        counts: right_counts
+                    },
+                ],
+            });
+            self.nodes[node as usize].set_parent(root);
+            self.nodes[sibling as usize].set_parent(root);
+            self.root = root;
+            return;
+        }
+        let siblings = self.children_mut(parent);
+        let at = siblings
+            .iter()
+            .position(|child| child.node == node)
+            .expect("a node is among its parent's children");
+        siblings[at].counts = left_counts;
+        siblings.insert(
+            at + 1,
+            Child {
+                node: sibling,
+                counts: right_counts,
+            },
+        );
+        self.split_if_full(parent);
+    }
+}
+
+impl Default for ContentTree {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,83 @@
+//! Runs of consecutive characters inserted by one replica.
+
+use crate::Dot;
+
+/// A run of characters that one replica inserted one after the other: consecutive
+/// dots, each character's left origin the character before it, and one right origin
+/// for all of them. Typing a word makes one span, so the tree holds spans, not
+/// characters. A span is either wholly visible or wholly deleted; deleting part of one
+/// splits it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// The dot of the first character; the others follow it.
+    pub(crate) id: Dot,
+    /// Number of characters.
+    pub(crate) len: u32,
+    /// The character that was left of the first one when it was inserted.
+    pub(crate) origin_left: Option<Dot>,
+    /// The character that was right of the run when it was inserted.
+    pub(crate) origin_right: Option<Dot>,
+    /// Whether the characters are deleted (kept as tombstones for ordering).
+    pub(crate) deleted: bool,
+    /// Where the span's UTF-8 text starts in the document's content buffer.
+    pub(crate) content: u32,
+    /// Length of the span's text in bytes.
+    pub(crate) bytes: u32,
+}
+
+impl Span {
+    /// Characters a reader sees: the length, or 0 when deleted.
+    pub(crate) fn visible_len(&self) -> u32 {
+        if self.deleted { 0 } else { self.len }
+    }
+
+    /// Whether the span holds the character named `dot`.
+    pub(crate) fn contains(&self, dot: Dot) -> bool {
+        dot.replica() == self.id.replica()
+            && dot.counter() >= self.id.counter()
+            && dot.counter() - self.id.counter() < u64::from(self.len)
+    }
+
+    /// The dot of the character at `offset` in the span.
+    pub(crate) fn dot_at(&self, offset: u32) -> Dot {
+        Dot::new(self.id.replica(), self.id.counter() + u64::from(offset))
+    }
+
+    /// The left origin of the character at `offset`: the one before it in the span,
+    /// or the span's own origin for the first.
+    pub(crate) fn origin_left_at(&self, offset: u32) -> Option<Dot> {
+        if offset == 0 {
+            self.origin_left
+        } else {
+            Some(self.dot_at(offset - 1))
+        }
+    }
+
+    /// Whether `next` continues this span: same replica, next dots, left origin the
+    /// last character here, same right origin, same state, text right after ours.
+    pub(crate) fn can_append(&self, next: &Span) -> bool {
+        next.id.replica() == self.id.replica()
+            && next.id.counter() == self.id.counter() + u64::from(self.len)
+            && next.origin_left == Some(self.dot_at(self.len - 1))
+            && next.origin_right == self.origin_right
+            && next.deleted == self.deleted
+            && next.content == self.content + self.bytes
+    }
+
+    /// Splits the span after `offset` characters, with `byte_offset` the byte length of
+    /// those characters; `self` keeps the head and the tail is returned.
+    pub(crate) fn split(&mut self, offset: u32, byte_offset: u32) -> Span {
+        let tail = Span {
+            id: self.dot_at(offset),
+            len: self.len - offset,
+            origin_left: Some(self.dot_at(offset - 1)),
+            origin_right: self.origin_right,
+            deleted: self.deleted,
+            content: self.content + byte_offset,
+            bytes: self.bytes - byte_offset,
+        };
+        self.len = offset;
+        self.bytes = byte_offset;
+        tail
+    }
+}
