@@ -9,6 +9,7 @@
 //! character by its dot both take O(log n).
 
 mod content_tree;
+mod encoding;
 mod op;
 mod op_log;
 mod span;
@@ -231,6 +232,103 @@ impl Text {
         TextDelta {
             ops: self.log.since(version, &self.content),
         }
+    }
+
+    /// Checks the internal bookkeeping (for tests and fuzzing): the tree's counts,
+    /// links and index, and that the version covers every character.
+    pub fn check_invariants(&self) -> Result<(), Error> {
+        self.tree.check().map_err(Error::Invalid)?;
+        let mut unseen = false;
+        self.tree.for_each_span(|span| {
+            unseen |= !self.version.contains(span.dot_at(span.len - 1));
+        });
+        if unseen {
+            return Err(Error::Invalid("a character outside the version"));
+        }
+        Ok(())
+    }
+
+    /// Everything this text holds, as one delta in causal order: integrated into an
+    /// empty text, it rebuilds this one, history included.
+    pub fn snapshot(&self) -> TextDelta {
+        self.delta_since(&VersionVector::new())
+    }
+
+    /// Like [`snapshot`](Self::snapshot), but deleted characters travel without their
+    /// text: the result still merges with any replica, and is smaller.
+    pub fn snapshot_without_deleted(&self) -> TextDelta {
+        let mut ops = Vec::new();
+        for op in self.snapshot().ops {
+            match op {
+                TextOp::Insert {
+                    id,
+                    len,
+                    origin_left,
+                    origin_right,
+                    text,
+                } => self.split_by_deletion(id, len, origin_left, origin_right, &text, &mut ops),
+                delete => ops.push(delete),
+            }
+        }
+        TextDelta { ops }
+    }
+
+    /// Pushes the insert run `id..id + len` as sub-runs that are wholly deleted (and
+    /// then carry no text) or wholly visible.
+    fn split_by_deletion(
+        &self,
+        id: Dot,
+        len: u32,
+        origin_left: Option<Dot>,
+        origin_right: Option<Dot>,
+        text: &str,
+        ops: &mut Vec<TextOp>,
+    ) {
+        let mut chars = text.chars();
+        let mut done = 0;
+        while done < len {
+            let first = Dot::new(id.replica(), id.counter() + u64::from(done));
+            let cursor = self
+                .tree
+                .find(first)
+                .expect("every logged character is in the tree");
+            let span = self.tree.span(cursor).expect("a found cursor names a span");
+            let mut run = (span.len - cursor.offset()).min(len - done);
+            let deleted = span.deleted;
+            // Neighbouring spans in the same state continue the run.
+            while done + run < len {
+                let next = Dot::new(id.replica(), first.counter() + u64::from(run));
+                let cursor = self
+                    .tree
+                    .find(next)
+                    .expect("every logged character is in the tree");
+                let span = self.tree.span(cursor).expect("a found cursor names a span");
+                if span.deleted != deleted {
+                    break;
+                }
+                run += (span.len - cursor.offset()).min(len - done - run);
+            }
+            let piece: String = chars.by_ref().take(run as usize).collect();
+            ops.push(TextOp::Insert {
+                id: first,
+                len: run,
+                origin_left: if done == 0 {
+                    origin_left
+                } else {
+                    Some(Dot::new(id.replica(), first.counter() - 1))
+                },
+                origin_right,
+                text: if deleted { String::new() } else { piece },
+            });
+            done += run;
+        }
+    }
+
+    /// A text rebuilt from a snapshot (or any delta).
+    pub fn from_snapshot(snapshot: TextDelta) -> Result<Self, Error> {
+        let mut text = Self::new();
+        text.integrate(snapshot)?;
+        Ok(text)
     }
 
     fn next_dots(&self, replica: ReplicaId, len: u32) -> Result<Dot, Error> {

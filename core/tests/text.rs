@@ -222,3 +222,114 @@ fn malformed_remote_operations_are_refused_and_the_rest_applied() {
     assert_eq!(reader.backlog_len(), 1, "an unknown origin waits");
     assert_eq!(reader.to_string(), "yb");
 }
+
+mod convergence {
+    use proptest::prelude::*;
+    use weft_core::{ReplicaId, Text, TextDelta};
+
+    /// An edit or a one-way sync, on one of three replicas.
+    #[derive(Clone, Debug)]
+    enum Step {
+        Insert {
+            at: usize,
+            position: u16,
+            text: &'static str,
+        },
+        Delete {
+            at: usize,
+            position: u16,
+            len: u8,
+        },
+        Sync {
+            from: usize,
+            to: usize,
+        },
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        let words = prop::sample::select(vec!["a", "bc", "ü", "🦀", "xyz", " "]);
+        prop_oneof![
+            3 => (0..3usize, any::<u16>(), words).prop_map(|(at, position, text)| Step::Insert { at, position, text }),
+            2 => (0..3usize, any::<u16>(), 1..4u8).prop_map(|(at, position, len)| Step::Delete { at, position, len }),
+            1 => (0..3usize, 0..3usize).prop_map(|(from, to)| Step::Sync { from, to }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn three_replicas_converge(steps in prop::collection::vec(step(), 1..120)) {
+            let ids = [ReplicaId::new(3), ReplicaId::new(1), ReplicaId::new(2)];
+            let mut texts = [Text::new(), Text::new(), Text::new()];
+            for step in steps {
+                match step {
+                    Step::Insert { at, position, text } => {
+                        let position = u64::from(position) % (texts[at].len() + 1);
+                        texts[at].insert(ids[at], position, text).unwrap();
+                    }
+                    Step::Delete { at, position, len } => {
+                        let len_now = texts[at].len();
+                        if len_now > 0 {
+                            let position = u64::from(position) % len_now;
+                            let len = u64::from(len).min(len_now - position);
+                            texts[at].delete(ids[at], position, len).unwrap();
+                        }
+                    }
+                    Step::Sync { from, to } => {
+                        let delta = texts[from].delta_since(texts[to].version());
+                        texts[to].integrate(delta).unwrap();
+                    }
+                }
+                for text in &texts {
+                    prop_assert_eq!(text.check_invariants(), Ok(()));
+                }
+            }
+            for from in 0..3 {
+                for to in 0..3 {
+                    let delta = texts[from].delta_since(texts[to].version());
+                    texts[to].integrate(delta).unwrap();
+                }
+            }
+            for from in 0..3 {
+                let delta = texts[from].delta_since(texts[0].version());
+                texts[0].integrate(delta).unwrap();
+            }
+            let [a, b, c] = &texts;
+            let snapshot = a.snapshot();
+            prop_assert_eq!(&TextDelta::decode(&snapshot.encode()).unwrap(), &snapshot);
+            let lean = Text::from_snapshot(TextDelta::decode(&a.snapshot_without_deleted().encode()).unwrap()).unwrap();
+            prop_assert_eq!(lean.to_string(), a.to_string());
+            prop_assert_eq!(a.to_string(), b.to_string());
+            prop_assert_eq!(a.to_string(), c.to_string());
+            prop_assert_eq!(a.version(), c.version());
+        }
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn decoding_any_bytes_as_a_text_delta_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256)) {
+        let _ = TextDelta::decode(&bytes);
+    }
+
+    #[test]
+    fn damaged_text_deltas_are_refused_or_integrate_safely(
+        flips in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()), 1..4)
+    ) {
+        let mut source = Text::new();
+        source.insert(ALICE, 0, "hello world").unwrap();
+        source.delete(ALICE, 2, 3).unwrap();
+        source.insert(BOB, 4, "🦀!").unwrap();
+        let mut bytes = source.snapshot().encode();
+        for (index, value) in flips {
+            let at = index.index(bytes.len());
+            bytes[at] = value;
+        }
+        if let Ok(delta) = TextDelta::decode(&bytes) {
+            let mut text = Text::new();
+            let _ = text.integrate(delta);
+            proptest::prop_assert_eq!(text.check_invariants(), Ok(()));
+            text.insert(ReplicaId::new(77), 0, "still usable").unwrap();
+        }
+    }
+}

@@ -591,6 +591,58 @@ impl ContentTree {
     }
 }
 
+impl ContentTree {
+    /// Checks the tree's bookkeeping: every count is the sum below it, every parent
+    /// link matches, every span is indexed under its leaf. Returns what is wrong.
+    pub(crate) fn check(&self) -> Result<(), &'static str> {
+        let mut spans = 0;
+        let counts = self.check_node(self.root, NONE, &mut spans)?;
+        if counts != self.counts {
+            return Err("the root's counts are not the sum of the tree");
+        }
+        if spans != self.index.len() {
+            return Err("the index and the spans disagree in number");
+        }
+        Ok(())
+    }
+
+    fn check_node(
+        &self,
+        node: NodeId,
+        parent: NodeId,
+        spans: &mut usize,
+    ) -> Result<Counts, &'static str> {
+        if self.nodes[node as usize].parent() != parent {
+            return Err("a parent link is wrong");
+        }
+        match &self.nodes[node as usize] {
+            Node::Leaf { spans: here, .. } => {
+                for span in here {
+                    if span.len == 0 {
+                        return Err("an empty span");
+                    }
+                    if self.index.get(&span.id) != Some(&node) {
+                        return Err("a span is not indexed under its leaf");
+                    }
+                }
+                *spans += here.len();
+                Ok(self.counts_of(node))
+            }
+            Node::Internal { children, .. } => {
+                let mut total = Counts::default();
+                for child in children {
+                    let below = self.check_node(child.node, node, spans)?;
+                    if below != child.counts {
+                        return Err("a child's counts are not the sum below it");
+                    }
+                    total.add(below);
+                }
+                Ok(total)
+            }
+        }
+    }
+}
+
 impl Default for ContentTree {
     fn default() -> Self {
         Self::new()

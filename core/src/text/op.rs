@@ -5,7 +5,8 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Dot;
+use super::encoding::PackedDelta;
+use crate::{Dot, Error, codec};
 
 /// One operation on a text. Each character inserted and each character deleted is an
 /// event with its own dot, so a run of `len` of them takes the dots `id` to
@@ -63,4 +64,17 @@ impl TextOp {
 pub struct TextDelta {
     /// The operations; each comes after everything it builds on.
     pub ops: Vec<TextOp>,
+}
+
+impl TextDelta {
+    /// The delta in weft's envelope, compactly (see the crate's wire format notes).
+    pub fn encode(&self) -> Vec<u8> {
+        codec::encode(&PackedDelta::from(self))
+    }
+
+    /// Decodes a delta written by [`encode`](Self::encode). Never panics: bytes that
+    /// are not such a delta give an error.
+    pub fn decode(bytes: &[u8]) -> Result<Self, Error> {
+        codec::decode::<PackedDelta>(bytes)?.unpack()
+    }
 }

@@ -54,7 +54,8 @@ impl Span {
     }
 
     /// Whether `next` continues this span: same replica, next dots, left origin the
-    /// last character here, same right origin, same state, text right after ours.
+    /// last character here, same right origin, same state, text right after ours (and
+    /// both with text, or both without: a snapshot may leave deleted text out).
     pub(crate) fn can_append(&self, next: &Span) -> bool {
         next.id.replica() == self.id.replica()
             && next.id.counter() == self.id.counter() + u64::from(self.len)
@@ -62,6 +63,7 @@ impl Span {
             && next.origin_right == self.origin_right
             && next.deleted == self.deleted
             && next.content == self.content + self.bytes
+            && (next.bytes == 0) == (self.bytes == 0)
     }
 
     /// Splits the span after `offset` characters, with `byte_offset` the byte length of
