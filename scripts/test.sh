@@ -13,12 +13,17 @@ step() { printf '\n== %s\n' "$*"; }
 step "toolchain"
 rustup component add rustfmt clippy >/dev/null
 rustup target add wasm32-unknown-unknown thumbv7m-none-eabi >/dev/null
+rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
 bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]; then
     echo "installing wasm-bindgen-cli $bindgen_version into $tools (a few minutes, once)"
     cargo install wasm-bindgen-cli --version "$bindgen_version" --root "$tools" --force
 fi
 wasm-bindgen --version
+if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "installing cargo-fuzz into $tools (under a minute, once)"
+    cargo install cargo-fuzz --root "$tools"
+fi
 
 step "format"
 cargo fmt --all -- --check
@@ -42,6 +47,17 @@ cargo build -p weft-wasm --release --target wasm32-unknown-unknown
 out="$root/target/wasm-node"
 wasm-bindgen --target nodejs --out-dir "$out" "$root/target/wasm32-unknown-unknown/release/weft_wasm.wasm"
 WEFT_WASM_NODE="$out/weft_wasm.js" node --test --test-reporter=tap wasm/tests/ | tee "$root/target/node-test.log"
+
+step "fuzzing (${FUZZ_SECONDS:-30} s per target)"
+for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
+    log="$root/target/fuzz-$target.log"
+    if ! cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time="${FUZZ_SECONDS:-30}" >"$log" 2>&1; then
+        tail -n 60 "$log"
+        echo "fuzz target $target failed: commit the input in fuzz/artifacts/$target as a regression test"
+        exit 1
+    fi
+    echo "$target: $(grep -E '^Done' "$log")"
+done
 
 step "summary"
 awk '/^test result:/ { passed += $4; failed += $6 }

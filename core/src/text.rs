@@ -211,10 +211,11 @@ impl Text {
         let mut refused = None;
         let mut ready = alloc::vec![op];
         while let Some(op) = ready.pop() {
-            match self.apply_if_ready(&op) {
-                Ok(Some(missing)) => self.backlog.entry(missing).or_default().push(op),
+            let replica = op.id().replica();
+            match self.apply_if_ready(op) {
+                Ok(Some((missing, op))) => self.backlog.entry(missing).or_default().push(op),
+                Ok(None) if self.backlog.is_empty() => {}
                 Ok(None) => {
-                    let replica = op.id().replica();
                     let woken = Dot::new(replica, 0)..=Dot::new(replica, self.version.get(replica));
                     let keys: Vec<Dot> = self.backlog.range(woken).map(|(&dot, _)| dot).collect();
                     for key in keys {
@@ -368,9 +369,9 @@ impl Text {
         self.log.push(op);
     }
 
-    /// Applies `op` if everything it builds on is here; otherwise returns the first
-    /// event it waits for.
-    fn apply_if_ready(&mut self, op: &TextOp) -> Result<Option<Dot>, Error> {
+    /// Applies `op` if everything it builds on is here; otherwise gives it back with
+    /// the first event it waits for.
+    fn apply_if_ready(&mut self, op: TextOp) -> Result<Option<(Dot, TextOp)>, Error> {
         let id = op.id();
         let known = self.version.get(id.replica());
         let last = id.counter() + u64::from(op.len()) - 1;
@@ -378,9 +379,15 @@ impl Text {
             return Ok(None);
         }
         if id.counter() > known + 1 {
-            return Ok(Some(Dot::new(id.replica(), known + 1)));
+            return Ok(Some((Dot::new(id.replica(), known + 1), op)));
         }
-        let op = trimmed(op, (known + 1 - id.counter()) as u32);
+        let op = match (known + 1 - id.counter()) as u32 {
+            0 => op,
+            seen => trimmed(&op, seen),
+        };
+        if let Some(missing) = self.missing_dependency(&op) {
+            return Ok(Some((missing, op)));
+        }
         match op {
             TextOp::Insert {
                 id,
@@ -389,13 +396,6 @@ impl Text {
                 origin_right,
                 text,
             } => {
-                let unseen = [origin_left, origin_right]
-                    .into_iter()
-                    .flatten()
-                    .find(|&dot| !self.version.contains(dot));
-                if unseen.is_some() {
-                    return Ok(unseen);
-                }
                 let cursor = self.destination(id.replica(), origin_left, origin_right)?;
                 let (content, bytes) = if text.is_empty() {
                     (u32::try_from(self.content.len()).unwrap_or(u32::MAX), 0)
@@ -424,10 +424,6 @@ impl Text {
                 });
             }
             TextOp::Delete { id, len, target } => {
-                let target_last = target.counter() + u64::from(len) - 1;
-                if self.version.get(target.replica()) < target_last {
-                    return Ok(Some(Dot::new(target.replica(), target_last)));
-                }
                 if !self.tree.covers(target, len) {
                     return Err(Error::Invalid(
                         "a delete names events that are not characters",
@@ -450,6 +446,24 @@ impl Text {
         Ok(None)
     }
 
+    /// The first event `op` builds on that is not here yet.
+    fn missing_dependency(&self, op: &TextOp) -> Option<Dot> {
+        match op {
+            TextOp::Insert {
+                origin_left,
+                origin_right,
+                ..
+            } => [*origin_left, *origin_right]
+                .into_iter()
+                .flatten()
+                .find(|&dot| !self.version.contains(dot)),
+            TextOp::Delete { len, target, .. } => {
+                let last = Dot::new(target.replica(), target.counter() + u64::from(*len) - 1);
+                (!self.version.contains(last)).then_some(last)
+            }
+        }
+    }
+
     /// Where a remote run with these origins goes: right after `origin_left`, past the
     /// concurrent runs that FugueMax orders first.
     fn destination(
@@ -458,13 +472,19 @@ impl Text {
         origin_left: Option<Dot>,
         origin_right: Option<Dot>,
     ) -> Result<Cursor, Error> {
-        let left = self.position_of(origin_left, -1)?;
-        let end = self.tree.total_len() as i64;
-        let right = self.position_of(origin_right, end)?;
         let mut cursor = match origin_left {
             None => self.tree.first(),
             Some(dot) => self.tree.next(self.find(dot)?),
         };
+        // Without concurrency the run goes right where it was typed: before its right
+        // origin, which follows its left origin.
+        let here = self.tree.span(cursor).map(|span| span.dot_at(cursor.offset()));
+        if here == origin_right {
+            return Ok(cursor);
+        }
+        let left = self.position_of(origin_left, -1)?;
+        let end = self.tree.total_len() as i64;
+        let right = self.position_of(origin_right, end)?;
         let mut destination = cursor;
         let mut scanning = false;
         loop {
@@ -561,7 +581,6 @@ fn check(op: &TextOp) -> Result<(), Error> {
 fn trimmed(op: &TextOp, skip: u32) -> TextOp {
     let shift = |dot: Dot, by: u32| Dot::new(dot.replica(), dot.counter() + u64::from(by));
     match op.clone() {
-        op if skip == 0 => op,
         TextOp::Insert {
             id,
             len,

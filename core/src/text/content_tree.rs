@@ -7,6 +7,7 @@
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
+use core::cell::Cell;
 
 use super::span::Span;
 use crate::Dot;
@@ -100,6 +101,9 @@ pub(crate) struct ContentTree {
     counts: Counts,
     /// The leaf of every span, by the dot of its first character.
     index: BTreeMap<Dot, NodeId>,
+    /// The leaf of the last span found or placed: edits cluster, so the next lookup
+    /// usually lands there and skips the index.
+    hint: Cell<NodeId>,
 }
 
 impl ContentTree {
@@ -112,6 +116,7 @@ impl ContentTree {
             root: 0,
             counts: Counts::default(),
             index: BTreeMap::new(),
+            hint: Cell::new(0),
         }
     }
 
@@ -234,12 +239,21 @@ impl ContentTree {
 
     /// The cursor at the character named `dot`.
     pub(crate) fn find(&self, dot: Dot) -> Option<Cursor> {
-        let (start, &leaf) = self.index.range(..=dot).next_back()?;
-        if start.replica() != dot.replica() {
-            return None;
-        }
+        let hinted = self.hint.get();
+        let in_hint = self.spans(hinted).iter().position(|span| span.contains(dot));
+        let (leaf, index) = match in_hint {
+            Some(index) => (hinted, index),
+            None => {
+                let (start, &leaf) = self.index.range(..=dot).next_back()?;
+                if start.replica() != dot.replica() {
+                    return None;
+                }
+                let index = self.spans(leaf).iter().position(|span| span.contains(dot))?;
+                self.hint.set(leaf);
+                (leaf, index)
+            }
+        };
         let spans = self.spans(leaf);
-        let index = spans.iter().position(|span| span.contains(dot))?;
         let offset = u32::try_from(dot.counter() - spans[index].id.counter()).ok()?;
         Some(Cursor {
             leaf,
@@ -417,6 +431,7 @@ impl ContentTree {
             self.index.insert(span.id, leaf);
         }
         self.adjust(leaf, Counts::of(&span));
+        self.hint.set(leaf);
         self.split_if_full(leaf);
     }
 
