@@ -69,6 +69,7 @@ mod dot_store;
 mod error;
 mod event;
 mod lattice;
+mod leb128;
 mod replica;
 mod replica_id;
 mod text;

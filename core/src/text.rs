@@ -478,7 +478,10 @@ impl Text {
         };
         // Without concurrency the run goes right where it was typed: before its right
         // origin, which follows its left origin.
-        let here = self.tree.span(cursor).map(|span| span.dot_at(cursor.offset()));
+        let here = self
+            .tree
+            .span(cursor)
+            .map(|span| span.dot_at(cursor.offset()));
         if here == origin_right {
             return Ok(cursor);
         }

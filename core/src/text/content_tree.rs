@@ -240,7 +240,10 @@ impl ContentTree {
     /// The cursor at the character named `dot`.
     pub(crate) fn find(&self, dot: Dot) -> Option<Cursor> {
         let hinted = self.hint.get();
-        let in_hint = self.spans(hinted).iter().position(|span| span.contains(dot));
+        let in_hint = self
+            .spans(hinted)
+            .iter()
+            .position(|span| span.contains(dot));
         let (leaf, index) = match in_hint {
             Some(index) => (hinted, index),
             None => {
@@ -248,7 +251,10 @@ impl ContentTree {
                 if start.replica() != dot.replica() {
                     return None;
                 }
-                let index = self.spans(leaf).iter().position(|span| span.contains(dot))?;
+                let index = self
+                    .spans(leaf)
+                    .iter()
+                    .position(|span| span.contains(dot))?;
                 self.hint.set(leaf);
                 (leaf, index)
             }

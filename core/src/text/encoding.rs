@@ -1,11 +1,19 @@
 //! The compact form of a text's operations inside weft's envelope.
 //!
-//! An operation's dot is written as an index into a table of replicas plus nothing
-//! else: in a batch of operations in causal order, the operations of one replica come
-//! with consecutive counters, so each replica's first counter is written once and the
-//! rest follow from the lengths. All inserted text is one string at the end, in operation
-//! order; an insert that carries no text (a deleted run in a snapshot without deleted
-//! content) says so with a flag.
+//! A batch of operations in causal order has a lot of structure, and the encoding
+//! leans on it:
+//!
+//! - an operation's dot is implied: the operations of one replica come with
+//!   consecutive counters, so a table gives each replica's first counter once, and an
+//!   operation only names its table entry when it differs from the previous one's;
+//! - origins and delete targets from the operation's own replica are written as the
+//!   difference from the operation's counter (usually a byte), others as a table
+//!   entry and a counter;
+//! - all inserted text is one string at the end, in operation order; an insert that
+//!   carries no text (a deleted run in a snapshot without deleted content) says so.
+//!
+//! Each operation is a header byte of flags, then LEB128 numbers. The layout is
+//! specified with the rest of the format in `docs/wire-format.md`.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -14,26 +22,19 @@ use serde::{Deserialize, Serialize};
 
 use super::op::{TextDelta, TextOp};
 use crate::codec::Encode;
+use crate::leb128::{read_i64, read_u32, read_u64, write_i64, write_u64};
 use crate::{Dot, Error, ReplicaId};
 
-/// A dot as (index into the replica table, counter).
-type PackedDot = (u32, u64);
-
-#[derive(Serialize, Deserialize)]
-enum PackedOp {
-    Insert {
-        replica: u32,
-        len: u32,
-        origin_left: Option<PackedDot>,
-        origin_right: Option<PackedDot>,
-        has_text: bool,
-    },
-    Delete {
-        replica: u32,
-        len: u32,
-        target: PackedDot,
-    },
-}
+const DELETE: u64 = 1;
+const NEW_ENTRY: u64 = 1 << 1;
+/// Insert: has a left origin. Delete: the target is from another replica.
+const LEFT: u64 = 1 << 2;
+const LEFT_FOREIGN: u64 = 1 << 3;
+const RIGHT: u64 = 1 << 4;
+const RIGHT_FOREIGN: u64 = 1 << 5;
+const HAS_TEXT: u64 = 1 << 6;
+const INSERT_FLAGS: u64 = NEW_ENTRY | LEFT | LEFT_FOREIGN | RIGHT | RIGHT_FOREIGN | HAS_TEXT;
+const DELETE_FLAGS: u64 = DELETE | NEW_ENTRY | LEFT;
 
 /// The encoded form of a [`TextDelta`].
 #[derive(Serialize, Deserialize)]
@@ -41,41 +42,67 @@ pub(crate) struct PackedDelta {
     /// Replicas, each with the counter its run of operations starts at; a replica
     /// whose operations skip counters has one entry per run.
     replicas: Vec<(ReplicaId, u64)>,
-    ops: Vec<PackedOp>,
+    ops: Vec<u8>,
     text: String,
+}
+
+impl Encode for PackedDelta {
+    const KIND: u8 = 10;
 }
 
 impl From<&TextDelta> for PackedDelta {
     fn from(delta: &TextDelta) -> Self {
         let mut table = Table::default();
+        let mut ops = Vec::new();
         let mut text = String::new();
-        let ops = delta
-            .ops
-            .iter()
-            .map(|op| match op {
+        let mut previous = None;
+        for op in &delta.ops {
+            let entry = table.author(op.id(), op.len());
+            let mut header = if previous == Some(entry) {
+                0
+            } else {
+                NEW_ENTRY
+            };
+            previous = Some(entry);
+            let mut body = Vec::new();
+            if header & NEW_ENTRY != 0 {
+                write_u64(&mut body, u64::from(entry));
+            }
+            write_u64(&mut body, u64::from(op.len()));
+            match op {
                 TextOp::Insert {
                     id,
-                    len,
                     origin_left,
                     origin_right,
                     text: chars,
+                    ..
                 } => {
-                    text.push_str(chars);
-                    PackedOp::Insert {
-                        replica: table.author(*id, *len),
-                        len: *len,
-                        origin_left: origin_left.map(|dot| table.reference(dot)),
-                        origin_right: origin_right.map(|dot| table.reference(dot)),
-                        has_text: !chars.is_empty(),
+                    for (origin, present, foreign) in [
+                        (origin_left, LEFT, LEFT_FOREIGN),
+                        (origin_right, RIGHT, RIGHT_FOREIGN),
+                    ] {
+                        if let Some(dot) = origin {
+                            header |= present;
+                            if table.write_dot(&mut body, *id, *dot) {
+                                header |= foreign;
+                            }
+                        }
+                    }
+                    if !chars.is_empty() {
+                        header |= HAS_TEXT;
+                        text.push_str(chars);
                     }
                 }
-                TextOp::Delete { id, len, target } => PackedOp::Delete {
-                    replica: table.author(*id, *len),
-                    len: *len,
-                    target: table.reference(*target),
-                },
-            })
-            .collect();
+                TextOp::Delete { id, target, .. } => {
+                    header |= DELETE;
+                    if table.write_dot(&mut body, *id, *target) {
+                        header |= LEFT;
+                    }
+                }
+            }
+            write_u64(&mut ops, header);
+            ops.extend(body);
+        }
         Self {
             replicas: table.entries,
             ops,
@@ -110,8 +137,13 @@ impl Table {
         at as u32
     }
 
-    /// A dot as an entry of its replica and its counter.
-    fn reference(&mut self, dot: Dot) -> PackedDot {
+    /// Writes `dot` as seen from an operation at `id`; returns whether it is foreign
+    /// (from another replica, written as table entry and counter).
+    fn write_dot(&mut self, out: &mut Vec<u8>, id: Dot, dot: Dot) -> bool {
+        if dot.replica() == id.replica() {
+            write_i64(out, dot.counter().wrapping_sub(id.counter()) as i64);
+            return false;
+        }
         let found = self
             .entries
             .iter()
@@ -121,76 +153,88 @@ impl Table {
             self.expected.push(0);
             self.entries.len() - 1
         });
-        (at as u32, dot.counter())
+        write_u64(out, at as u64);
+        write_u64(out, dot.counter());
+        true
     }
 }
 
 impl PackedDelta {
-    /// Rebuilds the operations, refusing tables, counters and text that do not add up.
+    /// Rebuilds the operations, refusing anything that does not add up.
     pub(crate) fn unpack(self) -> Result<TextDelta, Error> {
-        let malformed = Error::Invalid("text operations do not match their tables");
         let mut next: Vec<u64> = self.replicas.iter().map(|&(_, first)| first).collect();
-        let replica_of = |index: u32| {
-            self.replicas
-                .get(index as usize)
-                .map(|&(replica, _)| replica)
-        };
-        let dot = |(index, counter): PackedDot| {
-            replica_of(index).map(|replica| Dot::new(replica, counter))
-        };
-        let mut text = self.text.chars();
-        let mut ops = Vec::with_capacity(self.ops.len().min(self.text.len() + 1));
-        for op in self.ops {
-            let (replica, len) = match op {
-                PackedOp::Insert { replica, len, .. } | PackedOp::Delete { replica, len, .. } => {
-                    (replica, len)
-                }
+        let mut input = self.ops.as_slice();
+        let mut chars = self.text.chars();
+        // Every operation takes at least two bytes: no more than that many to hold.
+        let mut ops = Vec::with_capacity(input.len() / 2);
+        let mut entry = None;
+        while !input.is_empty() {
+            let header = read_u64(&mut input)?;
+            let allowed = if header & DELETE != 0 {
+                DELETE_FLAGS
+            } else {
+                INSERT_FLAGS
             };
-            let counter = next.get_mut(replica as usize).ok_or(malformed.clone())?;
-            let id = Dot::new(replica_of(replica).ok_or(malformed.clone())?, *counter);
+            if header & !allowed != 0 {
+                return Err(Error::Malformed);
+            }
+            if header & NEW_ENTRY != 0 {
+                entry = Some(read_u64(&mut input)? as usize);
+            }
+            let at = entry.ok_or(Error::Malformed)?;
+            let counter = next.get_mut(at).ok_or(Error::Malformed)?;
+            let id = Dot::new(self.replicas[at].0, *counter);
+            let len = read_u32(&mut input)?;
             *counter = counter
                 .checked_add(u64::from(len))
-                .ok_or(malformed.clone())?;
-            ops.push(match op {
-                PackedOp::Insert {
-                    origin_left,
-                    origin_right,
-                    has_text,
-                    ..
-                } => {
-                    let chars: String = if has_text {
-                        text.by_ref().take(len as usize).collect()
-                    } else {
-                        String::new()
-                    };
-                    TextOp::Insert {
-                        id,
-                        len,
-                        origin_left: origin_left
-                            .map(dot)
-                            .map(|d| d.ok_or(malformed.clone()))
-                            .transpose()?,
-                        origin_right: origin_right
-                            .map(dot)
-                            .map(|d| d.ok_or(malformed.clone()))
-                            .transpose()?,
-                        text: chars,
-                    }
-                }
-                PackedOp::Delete { target, .. } => TextOp::Delete {
+                .ok_or(Error::Malformed)?;
+            let dot =
+                |input: &mut &[u8], foreign: bool| read_dot(input, &self.replicas, id, foreign);
+            ops.push(if header & DELETE != 0 {
+                TextOp::Delete {
                     id,
                     len,
-                    target: dot(target).ok_or(malformed.clone())?,
-                },
+                    target: dot(&mut input, header & LEFT != 0)?,
+                }
+            } else {
+                let origin_left = (header & LEFT != 0)
+                    .then(|| dot(&mut input, header & LEFT_FOREIGN != 0))
+                    .transpose()?;
+                let origin_right = (header & RIGHT != 0)
+                    .then(|| dot(&mut input, header & RIGHT_FOREIGN != 0))
+                    .transpose()?;
+                let text: String = if header & HAS_TEXT != 0 {
+                    chars.by_ref().take(len as usize).collect()
+                } else {
+                    String::new()
+                };
+                TextOp::Insert {
+                    id,
+                    len,
+                    origin_left,
+                    origin_right,
+                    text,
+                }
             });
         }
-        if text.next().is_some() {
-            return Err(malformed);
+        if chars.next().is_some() {
+            return Err(Error::Malformed);
         }
         Ok(TextDelta { ops })
     }
 }
 
-impl Encode for PackedDelta {
-    const KIND: u8 = 10;
+fn read_dot(
+    input: &mut &[u8],
+    replicas: &[(ReplicaId, u64)],
+    id: Dot,
+    foreign: bool,
+) -> Result<Dot, Error> {
+    if !foreign {
+        let counter = id.counter().wrapping_add(read_i64(input)? as u64);
+        return Ok(Dot::new(id.replica(), counter));
+    }
+    let at = read_u64(input)? as usize;
+    let &(replica, _) = replicas.get(at).ok_or(Error::Malformed)?;
+    Ok(Dot::new(replica, read_u64(input)?))
 }
