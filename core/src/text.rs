@@ -614,6 +614,10 @@ fn byte_offset(content: &str, span: &Span, chars: u32) -> u32 {
     if span.bytes == 0 {
         return 0;
     }
+    if span.bytes == span.len {
+        // One byte per character: ASCII, the common case.
+        return chars;
+    }
     let text = &content[span.content as usize..(span.content + span.bytes) as usize];
     text.char_indices()
         .nth(chars as usize)
