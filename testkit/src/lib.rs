@@ -2,4 +2,5 @@
 //! that drops, duplicates, reorders and partitions, and loaders for the editing traces.
 
 pub mod network;
+pub mod text_replay;
 pub mod traces;
