@@ -424,21 +424,22 @@ impl Text {
                 });
             }
             TextOp::Delete { id, len, target } => {
-                if !self.tree.covers(target, len) {
-                    return Err(Error::Invalid(
-                        "a delete names events that are not characters",
-                    ));
-                }
+                let mut cursor = self.tree.find_run(target, len).ok_or(Error::Invalid(
+                    "a delete names events that are not characters",
+                ))?;
                 let mut next = target;
                 let mut remaining = len;
-                while remaining > 0 {
-                    let cursor = self.tree.find(next).expect("coverage was checked");
+                loop {
                     let content = &self.content;
                     let (_, count, _) = self.tree.delete(cursor, remaining, |span, chars| {
                         byte_offset(content, span, chars)
                     });
-                    next = Dot::new(next.replica(), next.counter() + u64::from(count));
                     remaining -= count;
+                    if remaining == 0 {
+                        break;
+                    }
+                    next = Dot::new(next.replica(), next.counter() + u64::from(count));
+                    cursor = self.tree.find(next).expect("the run was checked");
                 }
                 self.record(Logged::Delete { id, len, target });
             }

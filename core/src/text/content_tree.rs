@@ -104,6 +104,10 @@ pub(crate) struct ContentTree {
     /// The leaf of the last span found or placed: edits cluster, so the next lookup
     /// usually lands there and skips the index.
     hint: Cell<NodeId>,
+    /// The leaf of the last position looked up, with the visible characters before it:
+    /// typing stays in one leaf for a while, so the next lookup skips the descent.
+    /// Cleared by any change of counts outside that leaf.
+    visible_hint: Cell<Option<(NodeId, u64)>>,
 }
 
 impl ContentTree {
@@ -117,6 +121,7 @@ impl ContentTree {
             counts: Counts::default(),
             index: BTreeMap::new(),
             hint: Cell::new(0),
+            visible_hint: Cell::new(None),
         }
     }
 
@@ -204,6 +209,12 @@ impl ContentTree {
         if position >= self.counts.visible {
             return (position == self.counts.visible).then(|| self.end());
         }
+        if let Some((leaf, before)) = self.visible_hint.get()
+            && let Some(within) = position.checked_sub(before)
+            && let Some(cursor) = Self::visible_in(leaf, self.spans(leaf), within)
+        {
+            return Some(cursor);
+        }
         let mut remaining = position;
         let mut node = self.root;
         loop {
@@ -219,22 +230,29 @@ impl ContentTree {
                     node = child.node;
                 }
                 Node::Leaf { spans, .. } => {
-                    for (index, span) in spans.iter().enumerate() {
-                        let visible = u64::from(span.visible_len());
-                        if remaining < visible {
-                            let offset = u32::try_from(remaining).ok()?;
-                            return Some(Cursor {
-                                leaf: node,
-                                index,
-                                offset,
-                            });
-                        }
-                        remaining -= visible;
-                    }
-                    return None;
+                    self.visible_hint.set(Some((node, position - remaining)));
+                    return Self::visible_in(node, spans, remaining);
                 }
             }
         }
+    }
+
+    /// The cursor at visible character `position` of a leaf's `spans`.
+    fn visible_in(leaf: NodeId, spans: &[Span], position: u64) -> Option<Cursor> {
+        let mut remaining = position;
+        for (index, span) in spans.iter().enumerate() {
+            let visible = u64::from(span.visible_len());
+            if remaining < visible {
+                let offset = u32::try_from(remaining).ok()?;
+                return Some(Cursor {
+                    leaf,
+                    index,
+                    offset,
+                });
+            }
+            remaining -= visible;
+        }
+        None
     }
 
     /// The cursor at the character named `dot`.
@@ -268,20 +286,24 @@ impl ContentTree {
         })
     }
 
-    /// Whether the `len` characters named from `first` on are all in the tree.
-    pub(crate) fn covers(&self, first: Dot, len: u32) -> bool {
-        let mut next = first;
-        let mut remaining = u64::from(len);
+    /// The cursor at `first` if the `len` characters named from `first` on are all in
+    /// the tree.
+    pub(crate) fn find_run(&self, first: Dot, len: u32) -> Option<Cursor> {
+        let start = self.find(first)?;
+        let span = &self.spans(start.leaf)[start.index];
+        let mut remaining = u64::from(len).saturating_sub(u64::from(span.len - start.offset));
+        let mut next = Dot::new(
+            first.replica(),
+            first.counter() + u64::from(len) - remaining,
+        );
         while remaining > 0 {
-            let Some(cursor) = self.find(next) else {
-                return false;
-            };
+            let cursor = self.find(next)?;
             let span = &self.spans(cursor.leaf)[cursor.index];
             let here = u64::from(span.len - cursor.offset).min(remaining);
             next = Dot::new(next.replica(), next.counter() + here);
             remaining -= here;
         }
-        true
+        Some(start)
     }
 
     /// How many characters, deleted ones included, come before the cursor.
@@ -493,6 +515,7 @@ impl ContentTree {
 
     /// Adds `added` to the counts of `leaf` and of every node above it.
     fn adjust(&mut self, leaf: NodeId, added: Counts) {
+        self.forget_visible_hint_unless(leaf);
         self.counts.add(added);
         let mut node = leaf;
         let mut parent = self.nodes[node as usize].parent();
@@ -508,7 +531,20 @@ impl ContentTree {
         }
     }
 
+    /// Counts changed in `leaf`: the visible hint stays right only if it is that leaf
+    /// (its own start does not move).
+    fn forget_visible_hint_unless(&self, leaf: NodeId) {
+        if self
+            .visible_hint
+            .get()
+            .is_some_and(|(hinted, _)| hinted != leaf)
+        {
+            self.visible_hint.set(None);
+        }
+    }
+
     fn adjust_visible(&mut self, leaf: NodeId, change: i64) {
+        self.forget_visible_hint_unless(leaf);
         let apply = |visible: &mut u64| *visible = visible.wrapping_add_signed(change);
         apply(&mut self.counts.visible);
         let mut node = leaf;
