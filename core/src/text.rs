@@ -23,7 +23,7 @@ pub use op::{TextDelta, TextOp};
 
 use crate::{Dot, Error, ReplicaId, VersionVector};
 use content_tree::{ContentTree, Cursor};
-use op_log::{Logged, OpLog};
+use op_log::{InsertTail, Logged, OpLog};
 use span::Span;
 
 /// A text that replicas edit concurrently. Positions count Unicode scalar values
@@ -124,14 +124,7 @@ impl Text {
                 bytes,
             },
         );
-        self.record(Logged::Insert {
-            id,
-            len,
-            origin_left,
-            origin_right,
-            content,
-            bytes,
-        });
+        self.record_insert(id, len, origin_left, origin_right, content, bytes);
         Ok(TextDelta {
             ops: alloc::vec![TextOp::Insert {
                 id,
@@ -175,11 +168,7 @@ impl Text {
             let (target, count, _) = self.tree.delete(cursor, remaining, |span, chars| {
                 byte_offset(content, span, chars)
             });
-            self.record(Logged::Delete {
-                id,
-                len: count,
-                target,
-            });
+            self.record_delete(id, count, target);
             ops.push(TextOp::Delete {
                 id,
                 len: count,
@@ -231,7 +220,11 @@ impl Text {
     /// What a replica at `version` lacks, in an order it can integrate.
     pub fn delta_since(&self, version: &VersionVector) -> TextDelta {
         TextDelta {
-            ops: self.log.since(version, &self.content),
+            ops: self
+                .log
+                .since(version)
+                .map(|entry| self.to_op(entry))
+                .collect(),
         }
     }
 
@@ -360,13 +353,67 @@ impl Text {
         });
     }
 
-    fn record(&mut self, op: Logged) {
-        let (id, len) = match op {
-            Logged::Insert { id, len, .. } | Logged::Delete { id, len, .. } => (id, len),
+    fn record_insert(
+        &mut self,
+        id: Dot,
+        len: u32,
+        origin_left: Option<Dot>,
+        origin_right: Option<Dot>,
+        content: u32,
+        bytes: u32,
+    ) {
+        self.advance(id, len);
+        let has_text = bytes > 0;
+        let shape = InsertTail {
+            origin_right,
+            content_end: has_text.then_some(content),
         };
+        self.log.push_insert(
+            id,
+            len,
+            origin_left,
+            shape,
+            has_text.then_some(content + bytes),
+        );
+    }
+
+    fn record_delete(&mut self, id: Dot, len: u32, target: Dot) {
+        self.advance(id, len);
+        self.log.push_delete(id, len, target);
+    }
+
+    fn advance(&mut self, id: Dot, len: u32) {
         self.version
             .advance(id.replica(), id.counter() + u64::from(len) - 1);
-        self.log.push(op);
+    }
+
+    /// The wire form of a logged operation: an insert's origins and text come from
+    /// the spans that hold its characters.
+    fn to_op(&self, entry: Logged) -> TextOp {
+        match entry {
+            Logged::Delete { id, len, target } => TextOp::Delete { id, len, target },
+            Logged::Insert { id, len } => {
+                let cursor = self
+                    .tree
+                    .find(id)
+                    .expect("every logged character is in the tree");
+                let span = self.tree.span(cursor).expect("a found cursor names a span");
+                let text = if span.bytes == 0 {
+                    String::new()
+                } else {
+                    let start =
+                        (span.content + byte_offset(&self.content, span, cursor.offset())) as usize;
+                    self.content[start..].chars().take(len as usize).collect()
+                };
+                TextOp::Insert {
+                    id,
+                    len,
+                    origin_left: span.origin_left_at(cursor.offset()),
+                    origin_right: span.origin_right,
+                    text,
+                }
+            }
+        }
     }
 
     /// Applies `op` if everything it builds on is here; otherwise gives it back with
@@ -414,14 +461,7 @@ impl Text {
                         bytes,
                     },
                 );
-                self.record(Logged::Insert {
-                    id,
-                    len,
-                    origin_left,
-                    origin_right,
-                    content,
-                    bytes,
-                });
+                self.record_insert(id, len, origin_left, origin_right, content, bytes);
             }
             TextOp::Delete { id, len, target } => {
                 let mut cursor = self.tree.find_run(target, len).ok_or(Error::Invalid(
@@ -441,7 +481,7 @@ impl Text {
                     next = Dot::new(next.replica(), next.counter() + u64::from(count));
                     cursor = self.tree.find(next).expect("the run was checked");
                 }
-                self.record(Logged::Delete { id, len, target });
+                self.record_delete(id, len, target);
             }
         }
         Ok(None)

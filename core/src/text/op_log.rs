@@ -1,29 +1,16 @@
 //! Every operation a text has integrated, in the order it integrated them.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::op::TextOp;
 use crate::{Dot, VersionVector};
 
-/// An operation as the log keeps it: inserted text stays in the document's content
-/// buffer, and the log points into it.
+/// An operation as the log keeps it: just its dots (and a delete's target). An
+/// insert's origins and text live in the tree's spans, which the log's reader looks up,
+/// so the log costs a few words per run of keystrokes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Logged {
-    Insert {
-        id: Dot,
-        len: u32,
-        origin_left: Option<Dot>,
-        origin_right: Option<Dot>,
-        /// Byte range of the text in the content buffer; empty when it was not sent.
-        content: u32,
-        bytes: u32,
-    },
-    Delete {
-        id: Dot,
-        len: u32,
-        target: Dot,
-    },
+    Insert { id: Dot, len: u32 },
+    Delete { id: Dot, len: u32, target: Dot },
 }
 
 impl Logged {
@@ -38,6 +25,30 @@ impl Logged {
             Self::Insert { len, .. } | Self::Delete { len, .. } => *len,
         }
     }
+
+    /// The entry without its first `skip` events.
+    fn without_first(self, skip: u32) -> Self {
+        let shift = |dot: Dot| Dot::new(dot.replica(), dot.counter() + u64::from(skip));
+        match self {
+            Self::Insert { id, len } => Self::Insert {
+                id: shift(id),
+                len: len - skip,
+            },
+            Self::Delete { id, len, target } => Self::Delete {
+                id: shift(id),
+                len: len - skip,
+                target: shift(target),
+            },
+        }
+    }
+}
+
+/// What an insert that continues the last logged one must match: its right origin,
+/// and where its text must start (or `None` for text that was not sent).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct InsertTail {
+    pub(crate) origin_right: Option<Dot>,
+    pub(crate) content_end: Option<u32>,
 }
 
 /// The log: a causal order of every operation, so that replaying any suffix of it in
@@ -46,121 +57,78 @@ impl Logged {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OpLog {
     entries: Vec<Logged>,
+    /// How the last entry, if an insert, can be continued.
+    tail: Option<InsertTail>,
 }
 
 impl OpLog {
-    pub(crate) fn push(&mut self, op: Logged) {
-        if let Some(last) = self.entries.last_mut()
-            && extend(last, &op)
+    /// Logs an insert whose first character has left origin `origin_left`; `shape` is
+    /// its right origin and where its text starts, `content_end` where it ends.
+    pub(crate) fn push_insert(
+        &mut self,
+        id: Dot,
+        len: u32,
+        origin_left: Option<Dot>,
+        shape: InsertTail,
+        content_end: Option<u32>,
+    ) {
+        let continues = match (self.entries.last_mut(), self.tail) {
+            (
+                Some(Logged::Insert {
+                    id: last,
+                    len: last_len,
+                }),
+                Some(tail),
+            ) => {
+                let follows = last.replica() == id.replica()
+                    && last.counter() + u64::from(*last_len) == id.counter()
+                    && origin_left == Some(Dot::new(id.replica(), id.counter() - 1))
+                    && tail == shape;
+                if follows {
+                    *last_len += len;
+                }
+                follows
+            }
+            _ => false,
+        };
+        if !continues {
+            self.entries.push(Logged::Insert { id, len });
+        }
+        self.tail = Some(InsertTail {
+            origin_right: shape.origin_right,
+            content_end,
+        });
+    }
+
+    /// Logs a delete, merged with the last entry when it continues it.
+    pub(crate) fn push_delete(&mut self, id: Dot, len: u32, target: Dot) {
+        self.tail = None;
+        if let Some(Logged::Delete {
+            id: last,
+            len: last_len,
+            target: last_target,
+        }) = self.entries.last_mut()
+            && last.replica() == id.replica()
+            && last.counter() + u64::from(*last_len) == id.counter()
+            && last_target.replica() == target.replica()
+            && last_target.counter() + u64::from(*last_len) == target.counter()
         {
+            *last_len += len;
             return;
         }
-        self.entries.push(op);
+        self.entries.push(Logged::Delete { id, len, target });
     }
 
-    /// The operations a replica at `version` lacks, in causal order, with their text
-    /// taken from `content`. Runs partly known to the replica are trimmed.
-    pub(crate) fn since(&self, version: &VersionVector, content: &str) -> Vec<TextOp> {
-        self.entries
-            .iter()
-            .filter_map(|entry| {
-                let known = version.get(entry.id().replica());
-                let first = entry.id().counter();
-                let skip = known.saturating_sub(first - 1);
-                (skip < u64::from(entry.len())).then(|| to_op(entry, skip as u32, content))
-            })
-            .collect()
-    }
-}
-
-/// Extends `last` with `next` when `next` continues it; returns whether it did.
-fn extend(last: &mut Logged, next: &Logged) -> bool {
-    match (last, next) {
-        (
-            Logged::Insert {
-                id,
-                len,
-                origin_right,
-                content,
-                bytes,
-                ..
-            },
-            Logged::Insert {
-                id: next_id,
-                len: next_len,
-                origin_left: next_left,
-                origin_right: next_right,
-                content: next_content,
-                bytes: next_bytes,
-            },
-        ) => {
-            let continues = next_id.replica() == id.replica()
-                && next_id.counter() == id.counter() + u64::from(*len)
-                && *next_left == Some(Dot::new(id.replica(), next_id.counter() - 1))
-                && next_right == origin_right
-                && *next_content == *content + *bytes
-                && (*bytes == 0) == (*next_bytes == 0);
-            if continues {
-                *len += next_len;
-                *bytes += next_bytes;
-            }
-            continues
-        }
-        (
-            Logged::Delete { id, len, target },
-            Logged::Delete {
-                id: next_id,
-                len: next_len,
-                target: next_target,
-            },
-        ) => {
-            let continues = next_id.replica() == id.replica()
-                && next_id.counter() == id.counter() + u64::from(*len)
-                && next_target.replica() == target.replica()
-                && next_target.counter() == target.counter() + u64::from(*len);
-            if continues {
-                *len += next_len;
-            }
-            continues
-        }
-        _ => false,
-    }
-}
-
-/// The wire form of `entry` without its first `skip` events.
-fn to_op(entry: &Logged, skip: u32, content: &str) -> TextOp {
-    let shift = |dot: Dot| Dot::new(dot.replica(), dot.counter() + u64::from(skip));
-    match *entry {
-        Logged::Insert {
-            id,
-            len,
-            origin_left,
-            origin_right,
-            content: start,
-            bytes,
-        } => {
-            let text = &content[start as usize..(start + bytes) as usize];
-            let text: String = if bytes == 0 {
-                String::new()
-            } else {
-                text.chars().skip(skip as usize).collect()
-            };
-            TextOp::Insert {
-                id: shift(id),
-                len: len - skip,
-                origin_left: if skip == 0 {
-                    origin_left
-                } else {
-                    Some(Dot::new(id.replica(), id.counter() + u64::from(skip) - 1))
-                },
-                origin_right,
-                text,
-            }
-        }
-        Logged::Delete { id, len, target } => TextOp::Delete {
-            id: shift(id),
-            len: len - skip,
-            target: shift(target),
-        },
+    /// The entries a replica at `version` lacks, in causal order; runs partly known
+    /// to it are trimmed.
+    pub(crate) fn since<'a>(
+        &'a self,
+        version: &'a VersionVector,
+    ) -> impl Iterator<Item = Logged> + 'a {
+        self.entries.iter().filter_map(move |entry| {
+            let known = version.get(entry.id().replica());
+            let skip = known.saturating_sub(entry.id().counter() - 1);
+            (skip < u64::from(entry.len())).then(|| entry.without_first(skip as u32))
+        })
     }
 }
