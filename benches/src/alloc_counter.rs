@@ -1,0 +1,71 @@
+//! A global allocator that counts the bytes currently allocated, to measure how much
+//! memory a document holds.
+//!
+//! Counting requested sizes (not what the system allocator rounds them up to) keeps the
+//! number a property of the library rather than of the platform's allocator. A binary
+//! opts in by installing it:
+//!
+//! ```
+//! use weft_benches::alloc_counter::{self, CountingAllocator};
+//!
+//! #[global_allocator]
+//! static ALLOCATOR: CountingAllocator = CountingAllocator;
+//!
+//! fn main() {
+//!     let before = alloc_counter::allocated();
+//!     let held = vec![0_u8; 4096];
+//!     assert!(alloc_counter::allocated() >= before + held.len());
+//! }
+//! ```
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+
+/// The system allocator, plus a count of the bytes it currently holds for the program.
+pub struct CountingAllocator;
+
+// SAFETY: every call is forwarded unchanged to `System`, which upholds the contract;
+// the counter only observes sizes.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract, which `System` shares.
+        let pointer = unsafe { System.alloc(layout) };
+        if !pointer.is_null() {
+            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let pointer = unsafe { System.alloc_zeroed(layout) };
+        if !pointer.is_null() {
+            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+        }
+        pointer
+    }
+
+    unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
+        // SAFETY: `pointer` came from this allocator, hence from `System`, with `layout`.
+        unsafe { System.dealloc(pointer, layout) };
+        ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, pointer: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`, and the caller upholds `realloc`'s size rules.
+        let moved = unsafe { System.realloc(pointer, layout, new_size) };
+        if !moved.is_null() {
+            ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+            ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
+        }
+        moved
+    }
+}
+
+/// The bytes currently allocated through [`CountingAllocator`]; always 0 in a binary
+/// that does not install it.
+pub fn allocated() -> usize {
+    ALLOCATED.load(Ordering::Relaxed)
+}
