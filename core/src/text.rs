@@ -23,6 +23,7 @@ pub use op::{TextDelta, TextOp};
 
 use crate::{Dot, Error, ReplicaId, VersionVector};
 use content_tree::{ContentTree, Cursor};
+use encoding::{OpRef, PackedDelta};
 use op_log::{InsertTail, Logged, OpLog};
 use span::Span;
 
@@ -114,15 +115,7 @@ impl Text {
         let (content, bytes) = self.append_content(text)?;
         self.place(
             cursor,
-            Span {
-                id,
-                len,
-                origin_left,
-                origin_right,
-                deleted: false,
-                content,
-                bytes,
-            },
+            Span::new(id, len, origin_left, origin_right, content, bytes),
         );
         self.record_insert(id, len, origin_left, origin_right, content, bytes);
         Ok(TextDelta {
@@ -223,7 +216,7 @@ impl Text {
             ops: self
                 .log
                 .since(version)
-                .map(|entry| self.to_op(entry))
+                .map(|entry| TextOp::from(self.to_op(entry)))
                 .collect(),
         }
     }
@@ -240,6 +233,18 @@ impl Text {
             return Err(Error::Invalid("a character outside the version"));
         }
         Ok(())
+    }
+
+    /// [`delta_since`](Self::delta_since) of `version`, encoded, without building the
+    /// delta first: what a replica sends a peer, and how it stores itself
+    /// (`encode_since(&VersionVector::new())`).
+    pub fn encode_since(&self, version: &VersionVector) -> Vec<u8> {
+        let packed: PackedDelta = self
+            .log
+            .since(version)
+            .map(|entry| self.to_op(entry))
+            .collect();
+        crate::codec::encode(&packed)
     }
 
     /// Everything this text holds, as one delta in causal order: integrated into an
@@ -389,9 +394,9 @@ impl Text {
 
     /// The wire form of a logged operation: an insert's origins and text come from
     /// the spans that hold its characters.
-    fn to_op(&self, entry: Logged) -> TextOp {
+    fn to_op(&self, entry: Logged) -> OpRef<'_> {
         match entry {
-            Logged::Delete { id, len, target } => TextOp::Delete { id, len, target },
+            Logged::Delete { id, len, target } => OpRef::Delete { id, len, target },
             Logged::Insert { id, len } => {
                 let cursor = self
                     .tree
@@ -399,17 +404,21 @@ impl Text {
                     .expect("every logged character is in the tree");
                 let span = self.tree.span(cursor).expect("a found cursor names a span");
                 let text = if span.bytes == 0 {
-                    String::new()
+                    ""
                 } else {
                     let start =
                         (span.content + byte_offset(&self.content, span, cursor.offset())) as usize;
-                    self.content[start..].chars().take(len as usize).collect()
+                    let end = self.content[start..]
+                        .char_indices()
+                        .nth(len as usize)
+                        .map_or(self.content.len(), |(at, _)| start + at);
+                    &self.content[start..end]
                 };
-                TextOp::Insert {
+                OpRef::Insert {
                     id,
                     len,
                     origin_left: span.origin_left_at(cursor.offset()),
-                    origin_right: span.origin_right,
+                    origin_right: span.origin_right(),
                     text,
                 }
             }
@@ -451,15 +460,7 @@ impl Text {
                 };
                 self.place(
                     cursor,
-                    Span {
-                        id,
-                        len,
-                        origin_left,
-                        origin_right,
-                        deleted: false,
-                        content,
-                        bytes,
-                    },
+                    Span::new(id, len, origin_left, origin_right, content, bytes),
                 );
                 self.record_insert(id, len, origin_left, origin_right, content, bytes);
             }
@@ -547,7 +548,7 @@ impl Text {
                 break;
             }
             if other_left == left {
-                let other_right = self.position_of(other.origin_right, end)?;
+                let other_right = self.position_of(other.origin_right(), end)?;
                 if other_right < right {
                     scanning = true;
                 } else if other_right == right {

@@ -1,6 +1,6 @@
 //! weft's text: a FugueMax sequence CRDT on a B-tree of run-length spans.
 //!
-//! - history: every operation since the empty version (`delta_since`), encoded: what a
+//! - history: every operation since the empty version (`encode_since`): what a
 //!   replica sends a peer that has nothing.
 //! - snapshot: the same operations; weft stores a text as its history.
 //! - shallow snapshot: the history with deleted runs carrying their lengths and
@@ -41,7 +41,7 @@ impl TextSubject for Weft {
     }
 
     fn history(doc: &Text) -> Option<Vec<u8>> {
-        Some(doc.delta_since(&VersionVector::new()).encode())
+        Some(doc.encode_since(&VersionVector::new()))
     }
 
     fn merge(history: &[u8]) -> Option<Text> {
@@ -49,7 +49,7 @@ impl TextSubject for Weft {
     }
 
     fn snapshot(doc: &Text) -> Option<Vec<u8>> {
-        Some(doc.snapshot().encode())
+        Some(doc.encode_since(&VersionVector::new()))
     }
 
     fn shallow_snapshot(doc: &Text) -> Option<Vec<u8>> {

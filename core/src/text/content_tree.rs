@@ -115,7 +115,7 @@ impl ContentTree {
         Self {
             nodes: alloc::vec![Node::Leaf {
                 parent: NONE,
-                spans: Vec::new(),
+                spans: Vec::with_capacity(LEAF_CAPACITY + 2),
             }],
             root: 0,
             counts: Counts::default(),
@@ -582,10 +582,22 @@ impl ContentTree {
             return;
         }
         let parent = self.nodes[node as usize].parent();
+        let is_last = matches!(self.nodes[node as usize], Node::Leaf { .. })
+            && self.next_leaf(node).is_none();
         let sibling = NodeId::try_from(self.nodes.len()).expect("fewer than 2^32 nodes");
         let right = match &mut self.nodes[node as usize] {
             Node::Leaf { spans, .. } => {
-                let tail = spans.split_off(spans.len() / 2);
+                // Both halves keep room for one full leaf and no more: leaves are most
+                // of a text's memory, and doubling growth would leave half of it empty.
+                // Writing at the end of a document fills the last leaf over and over:
+                // splitting it unevenly keeps the leaves behind the writer full.
+                let at = if is_last {
+                    spans.len() - 2
+                } else {
+                    spans.len() / 2
+                };
+                let mut tail = Vec::with_capacity(LEAF_CAPACITY + 2);
+                tail.extend(spans.drain(at..));
                 for span in &tail {
                     self.index.insert(span.id, sibling);
                 }

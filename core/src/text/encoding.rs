@@ -50,28 +50,73 @@ impl Encode for PackedDelta {
     const KIND: u8 = 10;
 }
 
-impl From<&TextDelta> for PackedDelta {
-    fn from(delta: &TextDelta) -> Self {
+/// An operation to encode, borrowing its text.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum OpRef<'a> {
+    Insert {
+        id: Dot,
+        len: u32,
+        origin_left: Option<Dot>,
+        origin_right: Option<Dot>,
+        text: &'a str,
+    },
+    Delete {
+        id: Dot,
+        len: u32,
+        target: Dot,
+    },
+}
+
+impl<'a> From<&'a TextOp> for OpRef<'a> {
+    fn from(op: &'a TextOp) -> Self {
+        match op {
+            TextOp::Insert {
+                id,
+                len,
+                origin_left,
+                origin_right,
+                text,
+            } => Self::Insert {
+                id: *id,
+                len: *len,
+                origin_left: *origin_left,
+                origin_right: *origin_right,
+                text,
+            },
+            TextOp::Delete { id, len, target } => Self::Delete {
+                id: *id,
+                len: *len,
+                target: *target,
+            },
+        }
+    }
+}
+
+impl<'a> FromIterator<OpRef<'a>> for PackedDelta {
+    fn from_iter<I: IntoIterator<Item = OpRef<'a>>>(ops: I) -> Self {
         let mut table = Table::default();
-        let mut ops = Vec::new();
+        let mut packed = Vec::new();
         let mut text = String::new();
+        let mut body = Vec::new();
         let mut previous = None;
-        for op in &delta.ops {
-            let entry = table.author(op.id(), op.len());
+        for op in ops {
+            let (id, len) = match op {
+                OpRef::Insert { id, len, .. } | OpRef::Delete { id, len, .. } => (id, len),
+            };
+            let entry = table.author(id, len);
             let mut header = if previous == Some(entry) {
                 0
             } else {
                 NEW_ENTRY
             };
             previous = Some(entry);
-            let mut body = Vec::new();
+            body.clear();
             if header & NEW_ENTRY != 0 {
                 write_u64(&mut body, u64::from(entry));
             }
-            write_u64(&mut body, u64::from(op.len()));
+            write_u64(&mut body, u64::from(len));
             match op {
-                TextOp::Insert {
-                    id,
+                OpRef::Insert {
                     origin_left,
                     origin_right,
                     text: chars,
@@ -83,7 +128,7 @@ impl From<&TextDelta> for PackedDelta {
                     ] {
                         if let Some(dot) = origin {
                             header |= present;
-                            if table.write_dot(&mut body, *id, *dot) {
+                            if table.write_dot(&mut body, id, dot) {
                                 header |= foreign;
                             }
                         }
@@ -93,19 +138,19 @@ impl From<&TextDelta> for PackedDelta {
                         text.push_str(chars);
                     }
                 }
-                TextOp::Delete { id, target, .. } => {
+                OpRef::Delete { target, .. } => {
                     header |= DELETE;
-                    if table.write_dot(&mut body, *id, *target) {
+                    if table.write_dot(&mut body, id, target) {
                         header |= LEFT;
                     }
                 }
             }
-            write_u64(&mut ops, header);
-            ops.extend(body);
+            write_u64(&mut packed, header);
+            packed.extend_from_slice(&body);
         }
         Self {
             replicas: table.entries,
-            ops,
+            ops: packed,
             text,
         }
     }
@@ -237,4 +282,25 @@ fn read_dot(
     let at = read_u64(input)? as usize;
     let &(replica, _) = replicas.get(at).ok_or(Error::Malformed)?;
     Ok(Dot::new(replica, read_u64(input)?))
+}
+
+impl From<OpRef<'_>> for TextOp {
+    fn from(op: OpRef<'_>) -> Self {
+        match op {
+            OpRef::Insert {
+                id,
+                len,
+                origin_left,
+                origin_right,
+                text,
+            } => Self::Insert {
+                id,
+                len,
+                origin_left,
+                origin_right,
+                text: text.into(),
+            },
+            OpRef::Delete { id, len, target } => Self::Delete { id, len, target },
+        }
+    }
 }

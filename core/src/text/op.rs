@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use serde::{Deserialize, Serialize};
 
-use super::encoding::PackedDelta;
+use super::encoding::{OpRef, PackedDelta};
 use crate::{Dot, Error, codec};
 
 /// One operation on a text. Each character inserted and each character deleted is an
@@ -69,7 +69,7 @@ pub struct TextDelta {
 impl TextDelta {
     /// The delta in weft's envelope, compactly (see the crate's wire format notes).
     pub fn encode(&self) -> Vec<u8> {
-        codec::encode(&PackedDelta::from(self))
+        codec::encode(&self.ops.iter().map(OpRef::from).collect::<PackedDelta>())
     }
 
     /// Decodes a delta written by [`encode`](Self::encode). Never panics: bytes that

@@ -1,6 +1,23 @@
 //! Runs of consecutive characters inserted by one replica.
 
-use crate::Dot;
+use crate::{Dot, ReplicaId};
+
+/// An optional dot in the size of a dot: counter 0 names no event, so a dot with
+/// counter 0 stands for "none". Spans are the bulk of a text's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct MaybeDot(Dot);
+
+impl MaybeDot {
+    const NONE: Self = Self(Dot::new(ReplicaId::new(0), 0));
+
+    pub(crate) fn new(dot: Option<Dot>) -> Self {
+        dot.filter(|dot| dot.counter() > 0).map_or(Self::NONE, Self)
+    }
+
+    pub(crate) fn get(self) -> Option<Dot> {
+        (self.0.counter() > 0).then_some(self.0)
+    }
+}
 
 /// A run of characters that one replica inserted one after the other: consecutive
 /// dots, each character's left origin the character before it, and one right origin
@@ -14,9 +31,9 @@ pub(crate) struct Span {
     /// Number of characters.
     pub(crate) len: u32,
     /// The character that was left of the first one when it was inserted.
-    pub(crate) origin_left: Option<Dot>,
+    origin_left: MaybeDot,
     /// The character that was right of the run when it was inserted.
-    pub(crate) origin_right: Option<Dot>,
+    origin_right: MaybeDot,
     /// Whether the characters are deleted (kept as tombstones for ordering).
     pub(crate) deleted: bool,
     /// Where the span's UTF-8 text starts in the document's content buffer.
@@ -26,6 +43,32 @@ pub(crate) struct Span {
 }
 
 impl Span {
+    /// A visible run of `len` characters from `id`, whose text is `bytes` bytes from
+    /// `content` in the content buffer.
+    pub(crate) fn new(
+        id: Dot,
+        len: u32,
+        origin_left: Option<Dot>,
+        origin_right: Option<Dot>,
+        content: u32,
+        bytes: u32,
+    ) -> Self {
+        Self {
+            id,
+            len,
+            origin_left: MaybeDot::new(origin_left),
+            origin_right: MaybeDot::new(origin_right),
+            deleted: false,
+            content,
+            bytes,
+        }
+    }
+
+    /// The character that was right of the run when it was inserted.
+    pub(crate) fn origin_right(&self) -> Option<Dot> {
+        self.origin_right.get()
+    }
+
     /// Characters a reader sees: the length, or 0 when deleted.
     pub(crate) fn visible_len(&self) -> u32 {
         if self.deleted { 0 } else { self.len }
@@ -47,7 +90,7 @@ impl Span {
     /// or the span's own origin for the first.
     pub(crate) fn origin_left_at(&self, offset: u32) -> Option<Dot> {
         if offset == 0 {
-            self.origin_left
+            self.origin_left.get()
         } else {
             Some(self.dot_at(offset - 1))
         }
@@ -59,7 +102,7 @@ impl Span {
     pub(crate) fn can_append(&self, next: &Span) -> bool {
         next.id.replica() == self.id.replica()
             && next.id.counter() == self.id.counter() + u64::from(self.len)
-            && next.origin_left == Some(self.dot_at(self.len - 1))
+            && next.origin_left.get() == Some(self.dot_at(self.len - 1))
             && next.origin_right == self.origin_right
             && next.deleted == self.deleted
             && next.content == self.content + self.bytes
@@ -72,7 +115,7 @@ impl Span {
         let tail = Span {
             id: self.dot_at(offset),
             len: self.len - offset,
-            origin_left: Some(self.dot_at(offset - 1)),
+            origin_left: MaybeDot::new(Some(self.dot_at(offset - 1))),
             origin_right: self.origin_right,
             deleted: self.deleted,
             content: self.content + byte_offset,
