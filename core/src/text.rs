@@ -117,7 +117,6 @@ impl Text {
             cursor,
             Span::new(id, len, origin_left, origin_right, content, bytes),
         );
-        self.record_insert(id, len, origin_left, origin_right, content, bytes);
         Ok(TextDelta {
             ops: alloc::vec![TextOp::Insert {
                 id,
@@ -351,35 +350,21 @@ impl Text {
         }
     }
 
+    /// Puts a new run into the tree and the log.
     fn place(&mut self, cursor: Cursor, span: Span) {
         let content = &self.content;
         self.tree.insert(cursor, span, |span, chars| {
             byte_offset(content, span, chars)
         });
-    }
-
-    fn record_insert(
-        &mut self,
-        id: Dot,
-        len: u32,
-        origin_left: Option<Dot>,
-        origin_right: Option<Dot>,
-        content: u32,
-        bytes: u32,
-    ) {
-        self.advance(id, len);
-        let has_text = bytes > 0;
+        self.advance(span.id, span.len);
+        let text_start = (span.bytes > 0).then_some(span.content);
         let shape = InsertTail {
-            origin_right,
-            content_end: has_text.then_some(content),
+            origin_right: span.origin_right(),
+            content_end: text_start,
         };
-        self.log.push_insert(
-            id,
-            len,
-            origin_left,
-            shape,
-            has_text.then_some(content + bytes),
-        );
+        let text_end = text_start.map(|start| start + span.bytes);
+        self.log
+            .push_insert(span.id, span.len, span.origin_left_at(0), shape, text_end);
     }
 
     fn record_delete(&mut self, id: Dot, len: u32, target: Dot) {
@@ -462,7 +447,6 @@ impl Text {
                     cursor,
                     Span::new(id, len, origin_left, origin_right, content, bytes),
                 );
-                self.record_insert(id, len, origin_left, origin_right, content, bytes);
             }
             TextOp::Delete { id, len, target } => {
                 let mut cursor = self.tree.find_run(target, len).ok_or(Error::Invalid(
