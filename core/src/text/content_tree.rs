@@ -10,7 +10,7 @@ use alloc::vec::Vec;
 use core::cell::Cell;
 
 use super::span::Span;
-use crate::Dot;
+use crate::{Dot, ReplicaId};
 
 type NodeId = u32;
 const NONE: NodeId = NodeId::MAX;
@@ -99,8 +99,9 @@ pub(crate) struct ContentTree {
     nodes: Vec<Node>,
     root: NodeId,
     counts: Counts,
-    /// The leaf of every span, by the dot of its first character.
-    index: BTreeMap<Dot, NodeId>,
+    /// The leaf of every span, by the replica and counter of its first character.
+    /// Keyed per replica, so lookups compare plain counters.
+    index: BTreeMap<ReplicaId, BTreeMap<u64, NodeId>>,
     /// The leaf of the last span found or placed: edits cluster, so the next lookup
     /// usually lands there and skips the index.
     hint: Cell<NodeId>,
@@ -255,6 +256,12 @@ impl ContentTree {
         None
     }
 
+    /// Records that the span starting at `start` lives in `leaf`.
+    fn locate(&mut self, start: Dot, leaf: NodeId) {
+        let starts = self.index.entry(start.replica()).or_default();
+        starts.insert(start.counter(), leaf);
+    }
+
     /// The cursor at the character named `dot`.
     pub(crate) fn find(&self, dot: Dot) -> Option<Cursor> {
         let hinted = self.hint.get();
@@ -265,10 +272,8 @@ impl ContentTree {
         let (leaf, index) = match in_hint {
             Some(index) => (hinted, index),
             None => {
-                let (start, &leaf) = self.index.range(..=dot).next_back()?;
-                if start.replica() != dot.replica() {
-                    return None;
-                }
+                let starts = self.index.get(&dot.replica())?;
+                let (_, &leaf) = starts.range(..=dot.counter()).next_back()?;
                 let index = self
                     .spans(leaf)
                     .iter()
@@ -456,7 +461,7 @@ impl ContentTree {
             spans[index - 1].bytes += span.bytes;
         } else {
             spans.insert(index, span);
-            self.index.insert(span.id, leaf);
+            self.locate(span.id, leaf);
         }
         self.adjust(leaf, Counts::of(&span));
         self.hint.set(leaf);
@@ -476,7 +481,7 @@ impl ContentTree {
         let bytes = byte_offset(&spans[index], offset);
         let tail = spans[index].split(offset, bytes);
         spans.insert(index + 1, tail);
-        self.index.insert(tail.id, leaf);
+        self.locate(tail.id, leaf);
     }
 
     /// Marks deleted the characters from the cursor on, at most `len` of them and not
@@ -599,7 +604,8 @@ impl ContentTree {
                 let mut tail = Vec::with_capacity(LEAF_CAPACITY + 2);
                 tail.extend(spans.drain(at..));
                 for span in &tail {
-                    self.index.insert(span.id, sibling);
+                    let starts = self.index.entry(span.id.replica()).or_default();
+                    starts.insert(span.id.counter(), sibling);
                 }
                 Node::Leaf {
                     parent,
@@ -669,7 +675,7 @@ impl ContentTree {
         if counts != self.counts {
             return Err("the root's counts are not the sum of the tree");
         }
-        if spans != self.index.len() {
+        if spans != self.index.values().map(BTreeMap::len).sum::<usize>() {
             return Err("the index and the spans disagree in number");
         }
         Ok(())
@@ -690,7 +696,8 @@ impl ContentTree {
                     if span.len == 0 {
                         return Err("an empty span");
                     }
-                    if self.index.get(&span.id) != Some(&node) {
+                    let indexed = self.index.get(&span.id.replica());
+                    if indexed.and_then(|starts| starts.get(&span.id.counter())) != Some(&node) {
                         return Err("a span is not indexed under its leaf");
                     }
                 }
