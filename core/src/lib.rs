@@ -24,6 +24,10 @@
 //! Every mutator returns a delta: a small state to send to the other replicas. A
 //! [`Replica`] holds back deltas that arrive before what they build on.
 //!
+//! [`Text`] is collaborative plain text: a sequence CRDT whose concurrent insertions
+//! never interleave, stored as run-length spans in a B-tree. Its operations travel as
+//! a [`TextDelta`], and it keeps its own backlog.
+//!
 //! ```
 //! use weft_core::{AWSet, Causal, DeltaCrdt, Lattice, ReplicaId};
 //!
