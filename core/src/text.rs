@@ -255,34 +255,47 @@ impl Text {
     /// Like [`snapshot`](Self::snapshot), but deleted characters travel without their
     /// text: the result still merges with any replica, and is smaller.
     pub fn snapshot_without_deleted(&self) -> TextDelta {
+        let ops = self.ops_without_deleted().into_iter().map(TextOp::from);
+        TextDelta { ops: ops.collect() }
+    }
+
+    /// [`snapshot_without_deleted`](Self::snapshot_without_deleted), encoded, without
+    /// building the delta first.
+    pub fn encode_without_deleted(&self) -> Vec<u8> {
+        let packed: PackedDelta = self.ops_without_deleted().into_iter().collect();
+        crate::codec::encode(&packed)
+    }
+
+    /// Every logged operation, with insert runs cut into sub-runs that are wholly
+    /// deleted (and then carry no text) or wholly visible.
+    fn ops_without_deleted(&self) -> Vec<OpRef<'_>> {
         let mut ops = Vec::new();
-        for op in self.snapshot().ops {
-            match op {
-                TextOp::Insert {
+        for entry in self.log.since(&VersionVector::new()) {
+            match self.to_op(entry) {
+                OpRef::Insert {
                     id,
                     len,
                     origin_left,
                     origin_right,
                     text,
-                } => self.split_by_deletion(id, len, origin_left, origin_right, &text, &mut ops),
+                } => self.split_by_deletion(id, len, origin_left, origin_right, text, &mut ops),
                 delete => ops.push(delete),
             }
         }
-        TextDelta { ops }
+        ops
     }
 
-    /// Pushes the insert run `id..id + len` as sub-runs that are wholly deleted (and
-    /// then carry no text) or wholly visible.
-    fn split_by_deletion(
+    /// Pushes the insert run `id..id + len` as sub-runs that are wholly deleted or
+    /// wholly visible.
+    fn split_by_deletion<'a>(
         &self,
         id: Dot,
         len: u32,
         origin_left: Option<Dot>,
         origin_right: Option<Dot>,
-        text: &str,
-        ops: &mut Vec<TextOp>,
+        mut text: &'a str,
+        ops: &mut Vec<OpRef<'a>>,
     ) {
-        let mut chars = text.chars();
         let mut done = 0;
         while done < len {
             let first = Dot::new(id.replica(), id.counter() + u64::from(done));
@@ -306,8 +319,13 @@ impl Text {
                 }
                 run += (span.len - cursor.offset()).min(len - done - run);
             }
-            let piece: String = chars.by_ref().take(run as usize).collect();
-            ops.push(TextOp::Insert {
+            let split = text
+                .char_indices()
+                .nth(run as usize)
+                .map_or(text.len(), |(at, _)| at);
+            let (piece, rest) = text.split_at(split);
+            text = rest;
+            ops.push(OpRef::Insert {
                 id: first,
                 len: run,
                 origin_left: if done == 0 {
@@ -316,7 +334,7 @@ impl Text {
                     Some(Dot::new(id.replica(), first.counter() - 1))
                 },
                 origin_right,
-                text: if deleted { String::new() } else { piece },
+                text: if deleted { "" } else { piece },
             });
             done += run;
         }

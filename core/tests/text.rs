@@ -298,6 +298,7 @@ mod convergence {
             let snapshot = a.snapshot();
             prop_assert_eq!(&TextDelta::decode(&snapshot.encode()).unwrap(), &snapshot);
             prop_assert_eq!(a.encode_since(b.version()), a.delta_since(b.version()).encode());
+            prop_assert_eq!(a.encode_without_deleted(), a.snapshot_without_deleted().encode());
             let lean = Text::from_snapshot(TextDelta::decode(&a.snapshot_without_deleted().encode()).unwrap()).unwrap();
             prop_assert_eq!(lean.to_string(), a.to_string());
             prop_assert_eq!(a.to_string(), b.to_string());

@@ -53,7 +53,7 @@ impl TextSubject for Weft {
     }
 
     fn shallow_snapshot(doc: &Text) -> Option<Vec<u8>> {
-        Some(doc.snapshot_without_deleted().encode())
+        Some(doc.encode_without_deleted())
     }
 
     fn load(snapshot: &[u8]) -> Option<Text> {
