@@ -463,7 +463,8 @@ impl ContentTree {
             spans.insert(index, span);
             self.locate(span.id, leaf);
         }
-        self.adjust(leaf, Counts::of(&span));
+        let added = Counts::of(&span);
+        self.adjust(leaf, |counts| counts.add(added));
         self.hint.set(leaf);
         self.split_if_full(leaf);
     }
@@ -512,16 +513,16 @@ impl ContentTree {
         let newly = !target.deleted;
         target.deleted = true;
         if newly {
-            self.adjust_visible(leaf, -i64::from(count));
+            self.adjust(leaf, |counts| counts.visible -= u64::from(count));
         }
         self.split_if_full(leaf);
         (start, count, newly)
     }
 
-    /// Adds `added` to the counts of `leaf` and of every node above it.
-    fn adjust(&mut self, leaf: NodeId, added: Counts) {
+    /// Applies `change` to the counts of `leaf` and of every node above it.
+    fn adjust(&mut self, leaf: NodeId, change: impl Fn(&mut Counts)) {
         self.forget_visible_hint_unless(leaf);
-        self.counts.add(added);
+        change(&mut self.counts);
         let mut node = leaf;
         let mut parent = self.nodes[node as usize].parent();
         while parent != NONE {
@@ -530,7 +531,7 @@ impl ContentTree {
                 .iter_mut()
                 .find(|child| child.node == node)
                 .expect("a node is among its parent's children");
-            child.counts.add(added);
+            change(&mut child.counts);
             node = parent;
             parent = self.nodes[node as usize].parent();
         }
@@ -545,24 +546,6 @@ impl ContentTree {
             .is_some_and(|(hinted, _)| hinted != leaf)
         {
             self.visible_hint.set(None);
-        }
-    }
-
-    fn adjust_visible(&mut self, leaf: NodeId, change: i64) {
-        self.forget_visible_hint_unless(leaf);
-        let apply = |visible: &mut u64| *visible = visible.wrapping_add_signed(change);
-        apply(&mut self.counts.visible);
-        let mut node = leaf;
-        let mut parent = self.nodes[node as usize].parent();
-        while parent != NONE {
-            let child = self
-                .children_mut(parent)
-                .iter_mut()
-                .find(|child| child.node == node)
-                .expect("a node is among its parent's children");
-            apply(&mut child.counts.visible);
-            node = parent;
-            parent = self.nodes[node as usize].parent();
         }
     }
 
