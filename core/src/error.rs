@@ -45,6 +45,17 @@ pub enum Error {
     Malformed,
     /// The bytes decode but describe a state no replica can reach.
     Invalid(&'static str),
+    /// The history asked for was compacted away; a snapshot carries the state instead.
+    Compacted,
+    /// A container of another kind than the operation needs.
+    KindMismatch,
+    /// A sync peer speaks a protocol version this build does not.
+    ProtocolVersion {
+        /// The peer's version.
+        found: u32,
+        /// The version this build speaks.
+        supported: u32,
+    },
 }
 
 impl fmt::Display for Error {
@@ -71,6 +82,16 @@ impl fmt::Display for Error {
             ),
             Self::Malformed => f.write_str("malformed weft data: truncated or corrupted bytes"),
             Self::Invalid(why) => write!(f, "invalid weft data: {why}"),
+            Self::Compacted => f.write_str(
+                "the history asked for was compacted at causal stability; send a snapshot",
+            ),
+            Self::KindMismatch => {
+                f.write_str("the container is of another kind than the operation needs")
+            }
+            Self::ProtocolVersion { found, supported } => write!(
+                f,
+                "the peer speaks sync protocol {found}, this build speaks {supported}"
+            ),
         }
     }
 }

@@ -68,6 +68,7 @@ mod causal;
 mod causal_context;
 pub mod codec;
 mod counter_ranges;
+pub mod doc;
 mod dot;
 mod dot_store;
 mod error;
@@ -82,6 +83,7 @@ mod version_vector;
 
 pub use causal::Causal;
 pub use causal_context::CausalContext;
+pub use doc::{ContainerId, Document, Kind, SnapshotMode, Value, View};
 pub use dot::Dot;
 pub use dot_store::{DotFun, DotMap, DotSet, DotStore};
 pub use error::Error;
@@ -89,7 +91,7 @@ pub use event::Event;
 pub use lattice::{DeltaCrdt, Lattice};
 pub use replica::{Integration, Replica};
 pub use replica_id::ReplicaId;
-pub use text::{Text, TextDelta, TextOp};
+pub use text::{Text, TextDelta, TextEdit, TextOp};
 pub use types::{
     AWSet, DWFlag, EWFlag, GCounter, LWWRegister, MVRegister, ORMap, PNCounter, RWSet,
 };

@@ -27,6 +27,30 @@ use encoding::{OpRef, PackedDelta};
 use op_log::{InsertTail, Logged, OpLog};
 use span::Span;
 
+/// A change a reader of a [`Text`] sees, at the positions of the moment it happens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextEdit<'a> {
+    /// `len` characters appeared at `position`.
+    Insert {
+        /// The dot of the first one; the others follow it.
+        id: Dot,
+        /// Where the first one is now.
+        position: u64,
+        /// How many.
+        len: u32,
+        /// The characters; empty when the run travelled without its content (it was
+        /// deleted, and the delete follows in the same delta).
+        text: &'a str,
+    },
+    /// `len` characters from `position` on disappeared.
+    Delete {
+        /// Where the first one was.
+        position: u64,
+        /// How many.
+        len: u32,
+    },
+}
+
 /// A text that replicas edit concurrently. Positions count Unicode scalar values
 /// (Rust `char`s).
 ///
@@ -177,9 +201,20 @@ impl Text {
     /// whole, once they arrive. A malformed operation is refused with an error; the
     /// operations before it stay applied and the text stays usable.
     pub fn integrate(&mut self, delta: TextDelta) -> Result<(), Error> {
+        self.integrate_observed(delta, &mut |_| {})
+    }
+
+    /// [`integrate`](Self::integrate), reporting each change a reader sees, in order,
+    /// at the positions of the moment it happens: what an editor binding or an
+    /// observer applies to its own copy.
+    pub fn integrate_observed(
+        &mut self,
+        delta: TextDelta,
+        observe: &mut dyn FnMut(TextEdit<'_>),
+    ) -> Result<(), Error> {
         let mut refused = None;
         for op in delta.ops {
-            if let Err(error) = check(&op).and_then(|()| self.integrate_op(op)) {
+            if let Err(error) = check(&op).and_then(|()| self.integrate_op(op, observe)) {
                 refused = refused.or(Some(error));
             }
         }
@@ -188,12 +223,16 @@ impl Text {
 
     /// Applies `op`, or files it under the event it waits for; after applying, wakes
     /// the backlogged operations that were waiting for the events it brought.
-    fn integrate_op(&mut self, op: TextOp) -> Result<(), Error> {
+    fn integrate_op(
+        &mut self,
+        op: TextOp,
+        observe: &mut dyn FnMut(TextEdit<'_>),
+    ) -> Result<(), Error> {
         let mut refused = None;
         let mut ready = alloc::vec![op];
         while let Some(op) = ready.pop() {
             let replica = op.id().replica();
-            match self.apply_if_ready(op) {
+            match self.apply_if_ready(op, observe) {
                 Ok(Some((missing, op))) => self.backlog.entry(missing).or_default().push(op),
                 Ok(None) if self.backlog.is_empty() => {}
                 Ok(None) => {
@@ -218,6 +257,28 @@ impl Text {
                 .map(|entry| TextOp::from(self.to_op(entry)))
                 .collect(),
         }
+    }
+
+    /// The dot of the visible character at `position`.
+    pub fn dot_at(&self, position: u64) -> Option<Dot> {
+        let cursor = self.tree.at_visible(position)?;
+        Some(self.tree.span(cursor)?.dot_at(cursor.offset()))
+    }
+
+    /// The position of the character named `dot`, if it is here and not deleted.
+    pub fn visible_position_of(&self, dot: Dot) -> Option<u64> {
+        let cursor = self.tree.find(dot)?;
+        let span = self.tree.span(cursor)?;
+        (!span.deleted).then(|| self.tree.visible_position(cursor))
+    }
+
+    /// Calls `visit` with the dot of every visible character, in order.
+    pub fn for_each_visible_dot(&self, mut visit: impl FnMut(Dot)) {
+        self.tree.for_each_span(|span| {
+            if !span.deleted {
+                (0..span.len).for_each(|offset| visit(span.dot_at(offset)));
+            }
+        });
     }
 
     /// Checks the internal bookkeeping (for tests and fuzzing): the tree's counts,
@@ -430,7 +491,11 @@ impl Text {
 
     /// Applies `op` if everything it builds on is here; otherwise gives it back with
     /// the first event it waits for.
-    fn apply_if_ready(&mut self, op: TextOp) -> Result<Option<(Dot, TextOp)>, Error> {
+    fn apply_if_ready(
+        &mut self,
+        op: TextOp,
+        observe: &mut dyn FnMut(TextEdit<'_>),
+    ) -> Result<Option<(Dot, TextOp)>, Error> {
         let id = op.id();
         let known = self.version.get(id.replica());
         let last = id.counter() + u64::from(op.len()) - 1;
@@ -456,6 +521,7 @@ impl Text {
                 text,
             } => {
                 let cursor = self.destination(id.replica(), origin_left, origin_right)?;
+                let position = self.tree.visible_position(cursor);
                 let (content, bytes) = if text.is_empty() {
                     (u32::try_from(self.content.len()).unwrap_or(u32::MAX), 0)
                 } else {
@@ -465,6 +531,12 @@ impl Text {
                     cursor,
                     Span::new(id, len, origin_left, origin_right, content, bytes),
                 );
+                observe(TextEdit::Insert {
+                    id,
+                    position,
+                    len,
+                    text: &text,
+                });
             }
             TextOp::Delete { id, len, target } => {
                 let mut cursor = self.tree.find_run(target, len).ok_or(Error::Invalid(
@@ -473,10 +545,17 @@ impl Text {
                 let mut next = target;
                 let mut remaining = len;
                 loop {
+                    let position = self.tree.visible_position(cursor);
                     let content = &self.content;
-                    let (_, count, _) = self.tree.delete(cursor, remaining, |span, chars| {
+                    let (_, count, newly) = self.tree.delete(cursor, remaining, |span, chars| {
                         byte_offset(content, span, chars)
                     });
+                    if newly {
+                        observe(TextEdit::Delete {
+                            position,
+                            len: count,
+                        });
+                    }
                     remaining -= count;
                     if remaining == 0 {
                         break;
@@ -650,6 +729,33 @@ fn trimmed(op: &TextOp, skip: u32) -> TextOp {
             len: len - skip,
             target: shift(target, skip),
         },
+    }
+}
+
+/// Writes `ops` in the text's compact form, for embedding in a document's encoding.
+pub(crate) fn write_ops<'a>(ops: impl IntoIterator<Item = &'a TextOp>, out: &mut Vec<u8>) {
+    let packed: PackedDelta = ops.into_iter().map(OpRef::from).collect();
+    packed.write_raw(out);
+}
+
+/// Reads what [`write_ops`] wrote.
+pub(crate) fn read_ops(input: &mut &[u8]) -> Result<TextDelta, Error> {
+    PackedDelta::read_raw(input)?.unpack()
+}
+
+impl Text {
+    /// Writes the text's state for a document snapshot, with or without the content
+    /// of deleted characters.
+    pub(crate) fn write_state(&self, with_deleted: bool, out: &mut Vec<u8>) {
+        let packed: PackedDelta = if with_deleted {
+            self.log
+                .since(&VersionVector::new())
+                .map(|entry| self.to_op(entry))
+                .collect()
+        } else {
+            self.ops_without_deleted().into_iter().collect()
+        };
+        packed.write_raw(out);
     }
 }
 

@@ -71,6 +71,13 @@ impl VersionVector {
         Ok(Dot::new(replica, counter))
     }
 
+    /// Whether every event of `other` is here too (`other <= self`).
+    pub fn includes(&self, other: &Self) -> bool {
+        other
+            .iter()
+            .all(|(replica, counter)| self.get(replica) >= counter)
+    }
+
     /// Pointwise maximum: afterwards `self` covers everything either covered.
     pub fn merge(&mut self, other: &Self) {
         for (&replica, &counter) in &other.counters {

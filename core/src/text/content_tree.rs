@@ -334,6 +334,33 @@ impl ContentTree {
         position
     }
 
+    /// How many visible characters come before the cursor.
+    pub(crate) fn visible_position(&self, cursor: Cursor) -> u64 {
+        let spans = self.spans(cursor.leaf);
+        let within = spans
+            .get(cursor.index)
+            .filter(|span| !span.deleted)
+            .map_or(0, |_| u64::from(cursor.offset));
+        let mut position: u64 = spans[..cursor.index]
+            .iter()
+            .map(|span| u64::from(span.visible_len()))
+            .sum::<u64>()
+            + within;
+        let mut node = cursor.leaf;
+        let mut parent = self.nodes[node as usize].parent();
+        while parent != NONE {
+            for child in self.children(parent) {
+                if child.node == node {
+                    break;
+                }
+                position += child.counts.visible;
+            }
+            node = parent;
+            parent = self.nodes[node as usize].parent();
+        }
+        position
+    }
+
     /// The cursor at the next character (deleted ones included), or the end.
     pub(crate) fn next(&self, cursor: Cursor) -> Cursor {
         let spans = self.spans(cursor.leaf);

@@ -205,6 +205,41 @@ impl Table {
 }
 
 impl PackedDelta {
+    /// Writes the parts length-prefixed, for embedding in a document's encoding.
+    pub(crate) fn write_raw(&self, out: &mut Vec<u8>) {
+        write_u64(out, self.replicas.len() as u64);
+        for &(replica, first) in &self.replicas {
+            write_u64(out, replica.get());
+            write_u64(out, first);
+        }
+        write_u64(out, self.ops.len() as u64);
+        out.extend_from_slice(&self.ops);
+        write_u64(out, self.text.len() as u64);
+        out.extend_from_slice(self.text.as_bytes());
+    }
+
+    /// Reads what [`write_raw`](Self::write_raw) wrote, checking every length against
+    /// the input before allocating.
+    pub(crate) fn read_raw(input: &mut &[u8]) -> Result<Self, Error> {
+        let count = read_u64(input)?;
+        if count > (input.len() / 2) as u64 {
+            return Err(Error::Malformed);
+        }
+        let mut replicas = Vec::with_capacity(count as usize);
+        for _ in 0..count {
+            replicas.push((ReplicaId::new(read_u64(input)?), read_u64(input)?));
+        }
+        let ops = take(input)?.to_vec();
+        let text = core::str::from_utf8(take(input)?)
+            .map_err(|_| Error::Malformed)?
+            .into();
+        Ok(Self {
+            replicas,
+            ops,
+            text,
+        })
+    }
+
     /// Rebuilds the operations, refusing anything that does not add up.
     pub(crate) fn unpack(self) -> Result<TextDelta, Error> {
         let mut next: Vec<u64> = self.replicas.iter().map(|&(_, first)| first).collect();
@@ -267,6 +302,16 @@ impl PackedDelta {
         }
         Ok(TextDelta { ops })
     }
+}
+
+fn take<'a>(input: &mut &'a [u8]) -> Result<&'a [u8], Error> {
+    let len = read_u64(input)?;
+    if len > input.len() as u64 {
+        return Err(Error::Malformed);
+    }
+    let (taken, rest) = input.split_at(len as usize);
+    *input = rest;
+    Ok(taken)
 }
 
 fn read_dot(

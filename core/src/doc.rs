@@ -1,0 +1,743 @@
+//! Documents: named containers of every type, synced as one unit.
+//!
+//! A [`Document`] holds root containers by name and kind (`text("body")`,
+//! `map("meta")`, ...), and containers nested inside maps and lists. Every local edit
+//! happens inside a [`Transaction`], which becomes one [`Change`]: operations with
+//! consecutive dots, a Lamport time, and the version its author had seen. Changes
+//! apply once what they depend on is here, so each container sees its operations in
+//! causal order, and a document's [`VersionVector`] names exactly the changes it
+//! holds.
+//!
+//! # Concurrent creation of the same child container
+//!
+//! A container inside a map is named by its path ([`ContainerId::child`]): the map
+//! and the key. Two replicas that concurrently run `map.set("todo", new List)` both
+//! create *the same* list, and the merge keeps both sides' items; the key's value, a
+//! [`Value::Container`], is the same on both sides too. A container inside a list is
+//! named by the element that holds it, so concurrent inserts make distinct containers.
+//! Setting a key to a container of another kind makes a different container (the
+//! kind is part of the name), and the key then shows whichever write won; setting it
+//! back to the first kind shows the first container with its content, as a root
+//! container does when it is looked up again.
+//!
+//! # History, snapshots and compaction
+//!
+//! A document keeps the changes it has seen, so it can send a peer exactly what the
+//! peer's version lacks ([`Document::export_update`]). Once every known replica has
+//! seen a change (causal stability), [`Document::compact`] drops it; a peer that
+//! returns from further back receives a snapshot instead ([`Error::Compacted`] tells
+//! the caller). Snapshots hold each container's state, which joins into any replica.
+//!
+//! # Events
+//!
+//! Transactions and imports queue a [`DocEvent`] each, with every container's change
+//! in editor terms: text and list deltas of retain/insert/delete, map keys with their
+//! new values. The caller takes them with [`Document::take_events`] and hands them to
+//! its observers; the core calls no code of the caller's while it changes state, so
+//! an observer can never see, or make, a half-applied change.
+
+mod change;
+mod container_id;
+mod encoding;
+mod event;
+mod state;
+mod transaction;
+mod value;
+mod wire;
+
+use alloc::collections::BTreeMap;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+pub use change::{Change, Op, Stamp};
+pub use container_id::{Base, ContainerId, Kind};
+pub use encoding::{SNAPSHOT_KIND, UPDATE_KIND};
+pub use event::{ContainerDiff, DeltaItem, Diff, DocEvent, Piece, SeqDelta};
+pub use transaction::Transaction;
+pub use value::{Value, View};
+
+use encoding::{envelope, open, read_changes, read_snapshot, write_changes, write_snapshot};
+use event::DiffBuilder;
+use state::Container;
+
+use crate::{Error, ReplicaId, Text, VersionVector};
+
+/// How much a snapshot keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Everything: deleted text with its content, and the history of changes, so the
+    /// loaded document can send any peer exactly what it lacks and check out old
+    /// versions.
+    Full,
+    /// The current state only: deleted text without its content and no history.
+    /// Smaller; it still merges with any replica.
+    Shallow,
+}
+
+/// What an import did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    /// Changes applied (including ones that waited and are now ready).
+    pub applied: usize,
+    /// Changes waiting for changes not seen yet.
+    pub pending: usize,
+}
+
+/// Deepest nesting the JSON view follows; deeper containers show as null.
+const MAX_VIEW_DEPTH: usize = 256;
+
+/// A replica of a document. See the [module docs](self).
+#[derive(Clone, Debug)]
+pub struct Document {
+    replica: ReplicaId,
+    version: VersionVector,
+    /// The highest Lamport time seen; the next local operation takes the one after.
+    lamport: u64,
+    containers: BTreeMap<ContainerId, Container>,
+    /// Each replica's changes above `base`, by counter.
+    history: BTreeMap<ReplicaId, Vec<Change>>,
+    /// Changes at or below this were compacted away (or arrived inside a snapshot).
+    base: VersionVector,
+    /// Changes that arrived before what they depend on.
+    pending: Vec<Change>,
+    events: Vec<DocEvent>,
+}
+
+impl Document {
+    /// An empty document edited as `replica`. Every process (every browser tab)
+    /// editing a document needs a replica id of its own.
+    pub fn new(replica: ReplicaId) -> Self {
+        Self {
+            replica,
+            version: VersionVector::new(),
+            lamport: 0,
+            containers: BTreeMap::new(),
+            history: BTreeMap::new(),
+            base: VersionVector::new(),
+            pending: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    /// The replica local edits are made as.
+    pub fn replica(&self) -> ReplicaId {
+        self.replica
+    }
+
+    /// The changes this document holds.
+    pub fn version(&self) -> &VersionVector {
+        &self.version
+    }
+
+    /// Changes at or below this version are no longer kept as changes.
+    pub fn compacted_version(&self) -> &VersionVector {
+        &self.base
+    }
+
+    /// How many received changes wait for changes not seen yet.
+    pub fn pending_len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Runs `edit` in a transaction: its operations become one change, and observers
+    /// get one event, tagged with `origin`. Edits made before an error stay made, as
+    /// in Yjs; the error is returned.
+    pub fn transact<R>(
+        &mut self,
+        origin: Option<&str>,
+        edit: impl FnOnce(&mut Transaction<'_>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let mut transaction = Transaction::new(self, origin.map(String::from))?;
+        let result = edit(&mut transaction);
+        transaction.commit();
+        result
+    }
+
+    /// The events queued since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<DocEvent> {
+        core::mem::take(&mut self.events)
+    }
+
+    /// A text's contents, if the text exists.
+    pub fn text(&self, id: &ContainerId) -> Option<&Text> {
+        match self.containers.get(id)? {
+            Container::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` in a map.
+    pub fn map_get(&self, id: &ContainerId, key: &str) -> Option<&Value> {
+        match self.containers.get(id)? {
+            Container::Map(map) => map.get(key),
+            _ => None,
+        }
+    }
+
+    /// A list's length (0 if it does not exist).
+    pub fn list_len(&self, id: &ContainerId) -> u64 {
+        match self.containers.get(id) {
+            Some(Container::List(list)) => list.len(),
+            _ => 0,
+        }
+    }
+
+    /// The element at `index` of a list.
+    pub fn list_get(&self, id: &ContainerId, index: u64) -> Option<&Value> {
+        match self.containers.get(id)? {
+            Container::List(list) => list.get(index).map(|element| &element.value),
+            _ => None,
+        }
+    }
+
+    /// The container a list element holds, if it holds one.
+    pub fn list_child(&self, id: &ContainerId, index: u64) -> Option<ContainerId> {
+        match self.containers.get(id)? {
+            Container::List(list) => {
+                let element = list.get(index)?;
+                match element.value {
+                    Value::Container(kind) => {
+                        Some(ContainerId::element(element.op, element.index, kind))
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// A counter's value (0 if it does not exist).
+    pub fn counter(&self, id: &ContainerId) -> i64 {
+        match self.containers.get(id) {
+            Some(Container::Counter(counter)) => counter.value(),
+            _ => 0,
+        }
+    }
+
+    /// A register's value.
+    pub fn register(&self, id: &ContainerId) -> Option<&Value> {
+        match self.containers.get(id)? {
+            Container::Register(register) => register.get(),
+            _ => None,
+        }
+    }
+
+    /// The whole document as a tree of plain values: the root containers by name,
+    /// nested containers resolved.
+    pub fn view(&self) -> View {
+        let mut roots = BTreeMap::new();
+        for id in self.containers.keys().filter(|id| id.is_root()) {
+            if let Base::Root(name) = &id.base {
+                roots.insert(name.clone(), self.view_of(id));
+            }
+        }
+        View::Map(roots)
+    }
+
+    /// One container as a tree of plain values.
+    pub fn view_of(&self, id: &ContainerId) -> View {
+        self.view_at(id, 0)
+    }
+
+    fn view_at(&self, id: &ContainerId, depth: usize) -> View {
+        if depth > MAX_VIEW_DEPTH {
+            return View::Null;
+        }
+        let child = |value: &Value, child_id: &dyn Fn(Kind) -> ContainerId| match value {
+            Value::Container(kind) => self.view_at(&child_id(*kind), depth + 1),
+            scalar => scalar_view(scalar),
+        };
+        match (self.containers.get(id), id.kind) {
+            (Some(Container::Text(text)), _) => View::Str(text.to_string()),
+            (Some(Container::Map(map)), _) => View::Map(
+                map.iter()
+                    .map(|(key, value)| {
+                        let view = child(value, &|kind| id.child(key, kind));
+                        (key.into(), view)
+                    })
+                    .collect(),
+            ),
+            (Some(Container::List(list)), _) => View::List(
+                list.visible()
+                    .into_iter()
+                    .map(|element| {
+                        child(&element.value, &|kind| {
+                            ContainerId::element(element.op, element.index, kind)
+                        })
+                    })
+                    .collect(),
+            ),
+            (Some(Container::Counter(counter)), _) => View::Int(counter.value()),
+            (Some(Container::Register(register)), _) => {
+                register.get().map_or(View::Null, scalar_view)
+            }
+            (None, Kind::Text) => View::Str(String::new()),
+            (None, Kind::Map) => View::Map(BTreeMap::new()),
+            (None, Kind::List) => View::List(Vec::new()),
+            (None, Kind::Counter) => View::Int(0),
+            (None, Kind::Register) => View::Null,
+        }
+    }
+
+    /// What a replica at `since` lacks, encoded: every change this document holds
+    /// that `since` does not, in causal order. [`Error::Compacted`] if some of them
+    /// were compacted away; send [`export_snapshot`](Self::export_snapshot) instead.
+    pub fn export_update(&self, since: &VersionVector) -> Result<Vec<u8>, Error> {
+        let changes = self.changes_since(since)?;
+        let mut out = envelope(UPDATE_KIND);
+        write_changes(&mut out, changes.iter().copied());
+        Ok(out.out)
+    }
+
+    /// The changes `since` lacks, in causal order.
+    pub fn changes_since(&self, since: &VersionVector) -> Result<Vec<&Change>, Error> {
+        let mut changes = Vec::new();
+        for (replica, counter) in self.version.iter() {
+            let known = since.get(replica);
+            if known >= counter {
+                continue;
+            }
+            if known < self.base.get(replica) {
+                return Err(Error::Compacted);
+            }
+            let history = self.history.get(&replica).map_or(&[][..], Vec::as_slice);
+            let first = history.partition_point(|change| change.last_counter() <= known);
+            changes.extend(&history[first..]);
+        }
+        // A change's Lamport time is above those of everything it depends on.
+        changes.sort_by_key(|change| (change.lamport, change.id.replica()));
+        Ok(changes)
+    }
+
+    /// The document's state, encoded.
+    pub fn export_snapshot(&self, mode: SnapshotMode) -> Vec<u8> {
+        let mut out = envelope(SNAPSHOT_KIND);
+        out.u64(self.lamport);
+        let full = mode == SnapshotMode::Full;
+        let (base, history) = if full {
+            (&self.base, self.history.values().flatten().collect())
+        } else {
+            (&self.version, Vec::new())
+        };
+        write_snapshot(
+            &mut out,
+            &self.version,
+            base,
+            &self.containers,
+            full,
+            history.iter().copied(),
+        );
+        out.out
+    }
+
+    /// A document loaded from a snapshot, edited as `replica`.
+    pub fn from_snapshot(replica: ReplicaId, bytes: &[u8]) -> Result<Self, Error> {
+        let mut document = Self::new(replica);
+        document.import(bytes, None)?;
+        document.events.clear();
+        Ok(document)
+    }
+
+    /// Applies an update or a snapshot from any replica, in any order and with
+    /// repeats. Changes that depend on changes not seen yet wait inside the document.
+    /// Observers get one event tagged with `origin`.
+    pub fn import(&mut self, bytes: &[u8], origin: Option<&str>) -> Result<Imported, Error> {
+        let kind = bytes.get(3).copied();
+        let mut diffs = DiffBuilder::default();
+        let result = if kind == Some(SNAPSHOT_KIND) {
+            let mut input = open(bytes, SNAPSHOT_KIND)?;
+            let lamport = input.u64()?;
+            let parts = read_snapshot(&mut input)?;
+            self.merge_snapshot(lamport, parts, &mut diffs)
+        } else {
+            let mut input = open(bytes, UPDATE_KIND)?;
+            let changes = read_changes(&mut input)?;
+            if !input.is_empty() {
+                return Err(Error::Malformed);
+            }
+            self.apply_changes(changes, &mut diffs)
+        };
+        let diffs = diffs.finish();
+        if !diffs.is_empty() {
+            self.events.push(DocEvent {
+                local: false,
+                origin: origin.map(String::from),
+                diffs,
+            });
+        }
+        result
+    }
+
+    /// Applies changes that are ready, files the others, then retries the filed ones.
+    pub(crate) fn apply_changes(
+        &mut self,
+        changes: Vec<Change>,
+        diffs: &mut DiffBuilder,
+    ) -> Result<Imported, Error> {
+        let mut refused = None;
+        let mut applied = 0;
+        for change in changes {
+            match self.readiness(&change) {
+                Ok(Readiness::Ready) => {
+                    if let Err(error) = self.apply_change(change, diffs) {
+                        refused = refused.or(Some(error));
+                    }
+                    applied += 1;
+                }
+                Ok(Readiness::Known) => {}
+                Ok(Readiness::Waiting) => {
+                    if !self.pending.contains(&change) {
+                        self.pending.push(change);
+                    }
+                }
+                Err(error) => refused = refused.or(Some(error)),
+            }
+        }
+        applied += self.retry_pending(diffs, &mut refused);
+        match refused {
+            Some(error) => Err(error),
+            None => Ok(Imported {
+                applied,
+                pending: self.pending.len(),
+            }),
+        }
+    }
+
+    fn retry_pending(&mut self, diffs: &mut DiffBuilder, refused: &mut Option<Error>) -> usize {
+        let mut applied = 0;
+        loop {
+            let mut progressed = false;
+            let pending = core::mem::take(&mut self.pending);
+            for change in pending {
+                match self.readiness(&change) {
+                    Ok(Readiness::Ready) => {
+                        if let Err(error) = self.apply_change(change, diffs) {
+                            *refused = refused.take().or(Some(error));
+                        }
+                        applied += 1;
+                        progressed = true;
+                    }
+                    Ok(Readiness::Waiting) => self.pending.push(change),
+                    Ok(Readiness::Known) | Err(_) => {}
+                }
+            }
+            if !progressed {
+                return applied;
+            }
+        }
+    }
+
+    fn readiness(&self, change: &Change) -> Result<Readiness, Error> {
+        let replica = change.id.replica();
+        let known = self.version.get(replica);
+        let first = change.id.counter();
+        if change.ops.is_empty() || first == 0 {
+            return Err(Error::Invalid(
+                "a change with no operation or a counter of 0",
+            ));
+        }
+        let last = first
+            .checked_add(change.ops.len() as u64 - 1)
+            .ok_or(Error::Invalid("a change's counters overflow"))?;
+        if change.deps.get(replica) != first - 1 {
+            return Err(Error::Invalid(
+                "a change that skips its author's previous one",
+            ));
+        }
+        if last <= known {
+            return Ok(Readiness::Known);
+        }
+        if first <= known {
+            return Err(Error::Invalid("a change that overlaps one already applied"));
+        }
+        let ready = first == known + 1 && self.version.includes(&change.deps);
+        Ok(if ready {
+            Readiness::Ready
+        } else {
+            Readiness::Waiting
+        })
+    }
+
+    /// Applies a ready change and records it. An operation the containers refuse
+    /// (no honest replica makes one) is skipped on every replica alike, and the first
+    /// such error is returned after the change is recorded.
+    fn apply_change(&mut self, change: Change, diffs: &mut DiffBuilder) -> Result<(), Error> {
+        let mut refused = None;
+        for (index, op) in change.ops.iter().enumerate() {
+            if let Err(error) = self.apply_op(op, &change, index, diffs) {
+                refused = refused.or(Some(error));
+            }
+        }
+        self.record(change);
+        refused.map_or(Ok(()), Err)
+    }
+
+    /// Records an applied change in the version, the Lamport clock and the history.
+    pub(crate) fn record(&mut self, change: Change) {
+        let last = change.last_counter();
+        self.version.advance(change.id.replica(), last);
+        self.lamport = self
+            .lamport
+            .max(change.lamport + change.ops.len() as u64 - 1);
+        self.history
+            .entry(change.id.replica())
+            .or_default()
+            .push(change);
+    }
+
+    fn apply_op(
+        &mut self,
+        op: &Op,
+        change: &Change,
+        index: usize,
+        diffs: &mut DiffBuilder,
+    ) -> Result<(), Error> {
+        let target = op.target();
+        let container = self
+            .containers
+            .entry(target.clone())
+            .or_insert_with(|| Container::new(target.kind));
+        match (op, container) {
+            (Op::Text { delta, .. }, Container::Text(text)) => {
+                let diff = diffs.text(target);
+                text.integrate_observed(delta.clone(), &mut |edit| match edit {
+                    crate::TextEdit::Insert {
+                        position,
+                        text,
+                        len,
+                        ..
+                    } => {
+                        if text.is_empty() {
+                            diff.insert(position, placeholders(len));
+                        } else {
+                            diff.insert(position, text.into());
+                        }
+                    }
+                    crate::TextEdit::Delete { position, len } => {
+                        diff.delete(position, u64::from(len))
+                    }
+                })
+            }
+            (Op::List { delta, values, .. }, Container::List(list)) => list.apply(
+                delta.clone(),
+                values,
+                change.op_dot(index),
+                diffs.list(target),
+            ),
+            (Op::MapSet { key, value, .. }, Container::Map(map)) => {
+                if map.set(key, value.clone(), change.stamp(index)) {
+                    diffs.map_key(target, key, value.clone());
+                }
+                Ok(())
+            }
+            (Op::CounterAdd { amount, .. }, Container::Counter(counter)) => {
+                counter.add(change.id.replica(), *amount);
+                diffs.counter(target, *amount);
+                Ok(())
+            }
+            (Op::RegisterSet { value, .. }, Container::Register(register)) => {
+                if register.set(value.clone(), change.stamp(index)) {
+                    diffs.register(target, value.clone());
+                }
+                Ok(())
+            }
+            _ => Err(Error::KindMismatch),
+        }
+    }
+
+    fn merge_snapshot(
+        &mut self,
+        lamport: u64,
+        parts: encoding::SnapshotParts,
+        diffs: &mut DiffBuilder,
+    ) -> Result<Imported, Error> {
+        if !parts.version.includes(&parts.base) {
+            return Err(Error::Invalid("a snapshot compacted past its own version"));
+        }
+        let mut refused = None;
+        for (id, theirs) in parts.containers {
+            if let Err(error) = self.merge_container(id, theirs, diffs) {
+                refused = refused.or(Some(error));
+            }
+        }
+        self.version.merge(&parts.version);
+        self.base.merge(&parts.base);
+        self.lamport = self.lamport.max(lamport);
+        for change in parts.history {
+            let replica = change.id.replica();
+            if change.id.counter() <= parts.base.get(replica)
+                || change.last_counter() > parts.version.get(replica)
+            {
+                return Err(Error::Invalid("a snapshot's history outside its version"));
+            }
+            let history = self.history.entry(replica).or_default();
+            let at = history.partition_point(|mine| mine.id.counter() < change.id.counter());
+            if history.get(at).is_none_or(|mine| mine.id != change.id) {
+                history.insert(at, change);
+            }
+        }
+        for (replica, history) in &mut self.history {
+            let base = self.base.get(*replica);
+            history.retain(|change| change.id.counter() > base);
+        }
+        let applied = self.retry_pending(diffs, &mut refused);
+        match refused {
+            Some(error) => Err(error),
+            None => Ok(Imported {
+                applied,
+                pending: self.pending.len(),
+            }),
+        }
+    }
+
+    fn merge_container(
+        &mut self,
+        id: ContainerId,
+        theirs: Container,
+        diffs: &mut DiffBuilder,
+    ) -> Result<(), Error> {
+        let mine = self
+            .containers
+            .entry(id.clone())
+            .or_insert_with(|| Container::new(id.kind));
+        match (mine, theirs) {
+            (Container::Text(mine), Container::Text(theirs)) => {
+                let diff = diffs.text(&id);
+                mine.integrate_observed(theirs.snapshot(), &mut |edit| match edit {
+                    crate::TextEdit::Insert {
+                        position,
+                        text,
+                        len,
+                        ..
+                    } => {
+                        if text.is_empty() {
+                            diff.insert(position, placeholders(len));
+                        } else {
+                            diff.insert(position, text.into());
+                        }
+                    }
+                    crate::TextEdit::Delete { position, len } => {
+                        diff.delete(position, u64::from(len))
+                    }
+                })
+            }
+            (Container::List(mine), Container::List(theirs)) => mine.merge(theirs, diffs.list(&id)),
+            (Container::Map(mine), Container::Map(theirs)) => {
+                mine.merge(theirs, |key, value| diffs.map_key(&id, key, value.cloned()));
+                Ok(())
+            }
+            (Container::Counter(mine), Container::Counter(theirs)) => {
+                let change = mine.merge(theirs);
+                diffs.counter(&id, change);
+                Ok(())
+            }
+            (Container::Register(mine), Container::Register(theirs)) => {
+                if let Some(value) = mine.merge(theirs) {
+                    diffs.register(&id, value.clone());
+                }
+                Ok(())
+            }
+            _ => Err(Error::KindMismatch),
+        }
+    }
+
+    /// Drops the changes every replica has seen: `stable` is what all known replicas
+    /// hold (the meet of their versions). Peers that need older changes afterwards get
+    /// a snapshot.
+    pub fn compact(&mut self, stable: &VersionVector) {
+        for (replica, history) in &mut self.history {
+            let upto = stable.get(*replica).min(self.version.get(*replica));
+            let keep = history.partition_point(|change| change.last_counter() <= upto);
+            if keep > 0 {
+                let last = history[keep - 1].last_counter();
+                history.drain(..keep);
+                self.base.advance(*replica, last);
+            }
+        }
+    }
+
+    /// The document as it was at `version`, rebuilt from the history, edited as the
+    /// same replica. [`Error::Compacted`] if the history no longer reaches back there.
+    pub fn checkout(&self, version: &VersionVector) -> Result<Document, Error> {
+        let (document, _) = self.replay(version, None)?;
+        Ok(document)
+    }
+
+    /// A copy of this document edited as another replica: a branch to edit apart and
+    /// merge back later.
+    pub fn fork(&self, replica: ReplicaId) -> Document {
+        let mut fork = self.clone();
+        fork.replica = replica;
+        fork.events.clear();
+        fork
+    }
+
+    /// What changed from `from` to `to` (which must include `from`), in editor terms.
+    pub fn diff(
+        &self,
+        from: &VersionVector,
+        to: &VersionVector,
+    ) -> Result<Vec<ContainerDiff>, Error> {
+        if !to.includes(from) {
+            return Err(Error::Invalid("a diff runs from a version to a later one"));
+        }
+        let (_, diffs) = self.replay(to, Some(from))?;
+        Ok(diffs)
+    }
+
+    /// Rebuilds the document at `to` from the history; with `from`, also returns what
+    /// the changes after `from` changed.
+    fn replay(
+        &self,
+        to: &VersionVector,
+        from: Option<&VersionVector>,
+    ) -> Result<(Document, Vec<ContainerDiff>), Error> {
+        if !self.base.is_empty() {
+            return Err(Error::Compacted);
+        }
+        if !self.version.includes(to) {
+            return Err(Error::Invalid("a version this document has not seen"));
+        }
+        let mut changes: Vec<&Change> = self
+            .history
+            .values()
+            .flatten()
+            .filter(|change| to.contains(change.id))
+            .collect();
+        changes.sort_by_key(|change| (change.lamport, change.id.replica()));
+        let mut document = Document::new(self.replica);
+        let mut ignored = DiffBuilder::default();
+        let mut diffs = DiffBuilder::default();
+        for change in changes {
+            let before = from.is_some_and(|from| from.contains(change.id));
+            let sink = if before || from.is_none() {
+                &mut ignored
+            } else {
+                &mut diffs
+            };
+            document.apply_change(change.clone(), sink)?;
+        }
+        Ok((document, diffs.finish()))
+    }
+}
+
+enum Readiness {
+    Ready,
+    Known,
+    Waiting,
+}
+
+fn placeholders(len: u32) -> String {
+    core::iter::repeat_n(state::PLACEHOLDER, len as usize).collect()
+}
+
+fn scalar_view(value: &Value) -> View {
+    match value {
+        Value::Null | Value::Container(_) => View::Null,
+        Value::Bool(b) => View::Bool(*b),
+        Value::Int(n) => View::Int(*n),
+        Value::Float(x) => View::Float(*x),
+        Value::Str(s) => View::Str(s.clone()),
+        Value::Bytes(b) => View::Bytes(b.clone()),
+    }
+}

@@ -1,0 +1,111 @@
+//! What replicas of a document exchange: changes made of operations.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::container_id::ContainerId;
+use super::value::Value;
+use crate::{Dot, ReplicaId, TextDelta, VersionVector};
+
+/// The order of concurrent writes to one map key or register: Lamport time, then the
+/// replica. Every operation has a distinct stamp.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Stamp {
+    /// The operation's Lamport timestamp.
+    pub lamport: u64,
+    /// Its author.
+    pub replica: ReplicaId,
+}
+
+/// One operation on one container.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// Edits a text.
+    Text {
+        /// The text.
+        target: ContainerId,
+        /// The edits, in the text's own operations.
+        delta: TextDelta,
+    },
+    /// Inserts or deletes list elements. Elements are the characters of a sequence
+    /// CRDT, so lists share the text's ordering; `values` holds one value per inserted
+    /// element, in the order of the delta's inserts.
+    List {
+        /// The list.
+        target: ContainerId,
+        /// The sequence edits.
+        delta: TextDelta,
+        /// The inserted values.
+        values: Vec<Value>,
+    },
+    /// Sets a map key (`Some`) or deletes it (`None`).
+    MapSet {
+        /// The map.
+        target: ContainerId,
+        /// The key.
+        key: String,
+        /// The new value.
+        value: Option<Value>,
+    },
+    /// Adds to a counter.
+    CounterAdd {
+        /// The counter.
+        target: ContainerId,
+        /// How much (negative: subtracts).
+        amount: i64,
+    },
+    /// Sets a register.
+    RegisterSet {
+        /// The register.
+        target: ContainerId,
+        /// The new value.
+        value: Value,
+    },
+}
+
+impl Op {
+    /// The container the operation edits.
+    pub fn target(&self) -> &ContainerId {
+        match self {
+            Op::Text { target, .. }
+            | Op::List { target, .. }
+            | Op::MapSet { target, .. }
+            | Op::CounterAdd { target, .. }
+            | Op::RegisterSet { target, .. } => target,
+        }
+    }
+}
+
+/// The operations of one transaction, as they travel: the `n`-th operation has the dot
+/// `id + n` and the Lamport time `lamport + n`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Change {
+    /// The dot of the first operation.
+    pub id: Dot,
+    /// The Lamport time of the first operation.
+    pub lamport: u64,
+    /// What the author had seen: the change applies once all of it is here.
+    pub deps: VersionVector,
+    /// The operations, at least one.
+    pub ops: Vec<Op>,
+}
+
+impl Change {
+    /// The counter of the last operation.
+    pub fn last_counter(&self) -> u64 {
+        self.id.counter() + self.ops.len() as u64 - 1
+    }
+
+    /// The stamp of the `index`-th operation.
+    pub fn stamp(&self, index: usize) -> Stamp {
+        Stamp {
+            lamport: self.lamport + index as u64,
+            replica: self.id.replica(),
+        }
+    }
+
+    /// The dot of the `index`-th operation.
+    pub fn op_dot(&self, index: usize) -> Dot {
+        Dot::new(self.id.replica(), self.id.counter() + index as u64)
+    }
+}

@@ -1,0 +1,297 @@
+//! What observers of a document receive: changes in editor terms.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::container_id::ContainerId;
+use super::value::Value;
+
+/// One step of a sequence delta, in the form of Quill and Yjs: walk the old sequence,
+/// keeping (`Retain`), adding (`Insert`) and removing (`Delete`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum DeltaItem<T> {
+    /// Keep this many items.
+    Retain(u64),
+    /// Insert these items.
+    Insert(T),
+    /// Remove this many items.
+    Delete(u64),
+}
+
+/// Content a sequence delta inserts: characters of a text or values of a list.
+pub trait Piece: Clone + Default {
+    /// How many items.
+    fn len(&self) -> u64;
+    /// Whether there are no items.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Splits after `at` items.
+    fn split_off(&mut self, at: u64) -> Self;
+    /// Appends `other`.
+    fn append(&mut self, other: Self);
+}
+
+impl Piece for String {
+    fn len(&self) -> u64 {
+        self.chars().count() as u64
+    }
+
+    fn split_off(&mut self, at: u64) -> Self {
+        let byte = self
+            .char_indices()
+            .nth(at as usize)
+            .map_or(self.len(), |(byte, _)| byte);
+        String::split_off(self, byte)
+    }
+
+    fn append(&mut self, other: Self) {
+        self.push_str(&other);
+    }
+}
+
+impl Piece for Vec<Value> {
+    fn len(&self) -> u64 {
+        <[Value]>::len(self) as u64
+    }
+
+    fn split_off(&mut self, at: u64) -> Self {
+        Vec::split_off(self, at as usize)
+    }
+
+    fn append(&mut self, mut other: Self) {
+        Vec::append(self, &mut other);
+    }
+}
+
+/// A delta built from positional edits made one after another: each edit's position
+/// counts the sequence as the edits before it left it, and the result is one delta
+/// against the sequence before all of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeqDelta<T> {
+    items: Vec<DeltaItem<T>>,
+}
+
+impl<T> Default for SeqDelta<T> {
+    fn default() -> Self {
+        Self { items: Vec::new() }
+    }
+}
+
+impl<T: Piece> SeqDelta<T> {
+    /// The steps, without a trailing retain.
+    pub fn into_items(self) -> Vec<DeltaItem<T>> {
+        self.items
+    }
+
+    /// Whether the delta changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.items
+            .iter()
+            .all(|item| matches!(item, DeltaItem::Retain(_)))
+    }
+
+    /// Records that `content` was inserted at `position`.
+    pub fn insert(&mut self, position: u64, content: T) {
+        if content.len() == 0 {
+            return;
+        }
+        let at = self.cut(position);
+        self.items.insert(at, DeltaItem::Insert(content));
+        self.normalize();
+    }
+
+    /// Records that `len` items from `position` on were removed.
+    pub fn delete(&mut self, position: u64, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let start = self.cut(position);
+        let end = self.cut(position + len);
+        let mut removed = 0;
+        for item in &mut self.items[start..end] {
+            match item {
+                // Removing what this delta inserted: it never existed for the reader.
+                DeltaItem::Insert(_) => *item = DeltaItem::Retain(0),
+                DeltaItem::Retain(n) => {
+                    removed += *n;
+                    *item = DeltaItem::Retain(0);
+                }
+                DeltaItem::Delete(_) => {}
+            }
+        }
+        self.items.insert(end, DeltaItem::Delete(removed));
+        self.normalize();
+    }
+
+    /// The index of the first item at or after `position` of the new sequence,
+    /// splitting an item that straddles it and padding with a retain past the end.
+    fn cut(&mut self, position: u64) -> usize {
+        let mut seen = 0;
+        let mut index = 0;
+        while index < self.items.len() {
+            let len = match &self.items[index] {
+                DeltaItem::Retain(n) => *n,
+                DeltaItem::Insert(content) => content.len(),
+                DeltaItem::Delete(_) => 0,
+            };
+            if seen + len > position {
+                let at = position - seen;
+                if at == 0 {
+                    return index;
+                }
+                let rest = match &mut self.items[index] {
+                    DeltaItem::Retain(n) => {
+                        let rest = *n - at;
+                        *n = at;
+                        DeltaItem::Retain(rest)
+                    }
+                    DeltaItem::Insert(content) => DeltaItem::Insert(content.split_off(at)),
+                    DeltaItem::Delete(_) => unreachable!("deletes have no length here"),
+                };
+                self.items.insert(index + 1, rest);
+                return index + 1;
+            }
+            seen += len;
+            index += 1;
+        }
+        if position > seen {
+            self.items.push(DeltaItem::Retain(position - seen));
+        }
+        self.items.len()
+    }
+
+    /// Drops empty items, merges neighbours of the same sort and puts inserts before
+    /// deletes at the same place, and drops a trailing retain.
+    fn normalize(&mut self) {
+        let mut items: Vec<DeltaItem<T>> = Vec::with_capacity(self.items.len());
+        for item in self.items.drain(..) {
+            let empty = match &item {
+                DeltaItem::Retain(n) | DeltaItem::Delete(n) => *n == 0,
+                DeltaItem::Insert(content) => content.len() == 0,
+            };
+            if empty {
+                continue;
+            }
+            match (items.last_mut(), item) {
+                (Some(DeltaItem::Retain(a)), DeltaItem::Retain(b)) => *a += b,
+                (Some(DeltaItem::Delete(a)), DeltaItem::Delete(b)) => *a += b,
+                (Some(DeltaItem::Insert(a)), DeltaItem::Insert(b)) => a.append(b),
+                (Some(DeltaItem::Delete(n)), DeltaItem::Insert(content)) => {
+                    let n = *n;
+                    items.pop();
+                    match items.last_mut() {
+                        Some(DeltaItem::Insert(previous)) => previous.append(content),
+                        _ => items.push(DeltaItem::Insert(content)),
+                    }
+                    items.push(DeltaItem::Delete(n));
+                }
+                (_, item) => items.push(item),
+            }
+        }
+        if let Some(DeltaItem::Retain(_)) = items.last() {
+            items.pop();
+        }
+        self.items = items;
+    }
+}
+
+/// How one container changed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Diff {
+    /// A text's characters.
+    Text(Vec<DeltaItem<String>>),
+    /// A list's elements.
+    List(Vec<DeltaItem<Vec<Value>>>),
+    /// A map's keys, each with its new value (`None`: deleted).
+    Map(BTreeMap<String, Option<Value>>),
+    /// A counter, by how much.
+    Counter(i64),
+    /// A register's new value.
+    Register(Value),
+}
+
+/// A container and how it changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContainerDiff {
+    /// The container.
+    pub target: ContainerId,
+    /// The change.
+    pub diff: Diff,
+}
+
+/// Everything one transaction or one import changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocEvent {
+    /// Whether a local transaction made the change (not an import).
+    pub local: bool,
+    /// The origin the transaction or import was given.
+    pub origin: Option<String>,
+    /// The containers that changed, in the order of their names.
+    pub diffs: Vec<ContainerDiff>,
+}
+
+/// Collects the diffs of one transaction or import, container by container.
+#[derive(Default)]
+pub(crate) struct DiffBuilder {
+    texts: BTreeMap<ContainerId, SeqDelta<String>>,
+    lists: BTreeMap<ContainerId, SeqDelta<Vec<Value>>>,
+    maps: BTreeMap<ContainerId, BTreeMap<String, Option<Value>>>,
+    counters: BTreeMap<ContainerId, i64>,
+    registers: BTreeMap<ContainerId, Value>,
+}
+
+impl DiffBuilder {
+    pub(crate) fn text(&mut self, target: &ContainerId) -> &mut SeqDelta<String> {
+        self.texts.entry(target.clone()).or_default()
+    }
+
+    pub(crate) fn list(&mut self, target: &ContainerId) -> &mut SeqDelta<Vec<Value>> {
+        self.lists.entry(target.clone()).or_default()
+    }
+
+    pub(crate) fn map_key(&mut self, target: &ContainerId, key: &str, value: Option<Value>) {
+        self.maps
+            .entry(target.clone())
+            .or_default()
+            .insert(key.into(), value);
+    }
+
+    pub(crate) fn counter(&mut self, target: &ContainerId, amount: i64) {
+        let total = self.counters.entry(target.clone()).or_default();
+        *total = total.wrapping_add(amount);
+    }
+
+    pub(crate) fn register(&mut self, target: &ContainerId, value: Value) {
+        self.registers.insert(target.clone(), value);
+    }
+
+    pub(crate) fn finish(self) -> Vec<ContainerDiff> {
+        let mut diffs = Vec::new();
+        let mut push = |target: ContainerId, diff| diffs.push(ContainerDiff { target, diff });
+        for (target, delta) in self.texts {
+            if !delta.is_empty() {
+                push(target, Diff::Text(delta.into_items()));
+            }
+        }
+        for (target, delta) in self.lists {
+            if !delta.is_empty() {
+                push(target, Diff::List(delta.into_items()));
+            }
+        }
+        for (target, keys) in self.maps {
+            push(target, Diff::Map(keys));
+        }
+        for (target, amount) in self.counters {
+            if amount != 0 {
+                push(target, Diff::Counter(amount));
+            }
+        }
+        for (target, value) in self.registers {
+            push(target, Diff::Register(value));
+        }
+        diffs.sort_by(|a, b| a.target.cmp(&b.target));
+        diffs
+    }
+}

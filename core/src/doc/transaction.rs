@@ -1,0 +1,297 @@
+//! Local edits, grouped into one change.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use super::Document;
+use super::change::{Change, Op, Stamp};
+use super::container_id::{ContainerId, Kind};
+use super::encoding::MAX_PATH;
+use super::event::{DiffBuilder, DocEvent};
+use super::state::Container;
+use super::value::Value;
+use crate::{Dot, Error, VersionVector};
+
+/// The edits of one [`Document::transact`] call. Each method edits the document at
+/// once (reads inside the transaction see the edit) and records an operation; the
+/// operations become one change when the transaction ends.
+pub struct Transaction<'a> {
+    doc: &'a mut Document,
+    origin: Option<String>,
+    first: Dot,
+    lamport: u64,
+    deps: VersionVector,
+    ops: Vec<Op>,
+    diffs: DiffBuilder,
+}
+
+impl<'a> Transaction<'a> {
+    pub(crate) fn new(doc: &'a mut Document, origin: Option<String>) -> Result<Self, Error> {
+        let first = doc.version.next_dot(doc.replica)?;
+        Ok(Self {
+            first,
+            lamport: doc.lamport + 1,
+            deps: doc.version.clone(),
+            doc,
+            origin,
+            ops: Vec::new(),
+            diffs: DiffBuilder::default(),
+        })
+    }
+
+    /// The document as the transaction has left it so far.
+    pub fn doc(&self) -> &Document {
+        self.doc
+    }
+
+    /// Inserts `text` at character `position` of a text.
+    pub fn text_insert(
+        &mut self,
+        id: &ContainerId,
+        position: u64,
+        text: &str,
+    ) -> Result<(), Error> {
+        let replica = self.doc.replica;
+        let Container::Text(target) = self.container(id, Kind::Text)? else {
+            unreachable!("container() checked the kind")
+        };
+        let delta = target.insert(replica, position, text)?;
+        self.diffs.text(id).insert(position, text.into());
+        self.push_sequence(id, delta, Vec::new());
+        Ok(())
+    }
+
+    /// Deletes `len` characters from `position` on.
+    pub fn text_delete(&mut self, id: &ContainerId, position: u64, len: u64) -> Result<(), Error> {
+        let replica = self.doc.replica;
+        let Container::Text(target) = self.container(id, Kind::Text)? else {
+            unreachable!("container() checked the kind")
+        };
+        let delta = target.delete(replica, position, len)?;
+        self.diffs.text(id).delete(position, len);
+        self.push_sequence(id, delta, Vec::new());
+        Ok(())
+    }
+
+    /// Inserts `values` at `index` of a list.
+    pub fn list_insert(
+        &mut self,
+        id: &ContainerId,
+        index: u64,
+        values: Vec<Value>,
+    ) -> Result<(), Error> {
+        self.list_insert_at(id, index, values).map(|_| ())
+    }
+
+    /// Appends `value` to a list.
+    pub fn list_push(&mut self, id: &ContainerId, value: impl Into<Value>) -> Result<(), Error> {
+        let len = self.doc.list_len(id);
+        self.list_insert(id, len, alloc::vec![value.into()])
+    }
+
+    /// Inserts a new container of `kind` at `index` of a list; returns its name.
+    pub fn list_insert_container(
+        &mut self,
+        id: &ContainerId,
+        index: u64,
+        kind: Kind,
+    ) -> Result<ContainerId, Error> {
+        let (op, first_index) =
+            self.list_insert_at(id, index, alloc::vec![Value::Container(kind)])?;
+        Ok(ContainerId::element(op, first_index, kind))
+    }
+
+    /// Deletes `len` elements of a list from `index` on.
+    pub fn list_delete(&mut self, id: &ContainerId, index: u64, len: u64) -> Result<(), Error> {
+        let replica = self.doc.replica;
+        let Container::List(target) = self.container(id, Kind::List)? else {
+            unreachable!("container() checked the kind")
+        };
+        let delta = target.delete(replica, index, len)?;
+        self.diffs.list(id).delete(index, len);
+        self.push_sequence(id, delta, Vec::new());
+        Ok(())
+    }
+
+    /// Sets `key` of a map to a scalar value, or to a new container with
+    /// [`Value::Container`] (see [`map_insert_container`](Self::map_insert_container)).
+    pub fn map_set(
+        &mut self,
+        id: &ContainerId,
+        key: &str,
+        value: impl Into<Value>,
+    ) -> Result<(), Error> {
+        self.map_write(id, key, Some(value.into()))
+    }
+
+    /// Deletes `key` from a map.
+    pub fn map_delete(&mut self, id: &ContainerId, key: &str) -> Result<(), Error> {
+        self.map_write(id, key, None)
+    }
+
+    /// Puts a container of `kind` under `key` of a map and returns its name. Replicas
+    /// that do this concurrently share one container (see the module docs).
+    pub fn map_insert_container(
+        &mut self,
+        id: &ContainerId,
+        key: &str,
+        kind: Kind,
+    ) -> Result<ContainerId, Error> {
+        if id.path.len() >= MAX_PATH {
+            return Err(Error::Invalid("containers nest at most 64 maps deep"));
+        }
+        self.map_write(id, key, Some(Value::Container(kind)))?;
+        Ok(id.child(key, kind))
+    }
+
+    /// Adds `amount` to a counter.
+    pub fn counter_add(&mut self, id: &ContainerId, amount: i64) -> Result<(), Error> {
+        let replica = self.doc.replica;
+        let Container::Counter(target) = self.container(id, Kind::Counter)? else {
+            unreachable!("container() checked the kind")
+        };
+        target.add(replica, amount);
+        self.diffs.counter(id, amount);
+        match self.ops.last_mut() {
+            Some(Op::CounterAdd {
+                target,
+                amount: total,
+            }) if target == id => *total = total.wrapping_add(amount),
+            _ => self.ops.push(Op::CounterAdd {
+                target: id.clone(),
+                amount,
+            }),
+        }
+        Ok(())
+    }
+
+    /// Sets a register.
+    pub fn register_set(&mut self, id: &ContainerId, value: impl Into<Value>) -> Result<(), Error> {
+        let value = value.into();
+        let stamp = self.next_stamp();
+        let Container::Register(target) = self.container(id, Kind::Register)? else {
+            unreachable!("container() checked the kind")
+        };
+        target.set(value.clone(), stamp);
+        self.diffs.register(id, value.clone());
+        self.ops.push(Op::RegisterSet {
+            target: id.clone(),
+            value,
+        });
+        Ok(())
+    }
+
+    fn list_insert_at(
+        &mut self,
+        id: &ContainerId,
+        index: u64,
+        values: Vec<Value>,
+    ) -> Result<(Dot, u32), Error> {
+        let replica = self.doc.replica;
+        // Consecutive inserts into one list join the previous operation, so their
+        // elements are numbered after its values.
+        let (op, first_index) = match self.ops.last() {
+            Some(Op::List { target, values, .. }) if target == id => (
+                self.op_dot(self.ops.len() - 1),
+                u32::try_from(values.len()).map_err(|_| Error::Invalid("too many values"))?,
+            ),
+            _ => (self.op_dot(self.ops.len()), 0),
+        };
+        let Container::List(target) = self.container(id, Kind::List)? else {
+            unreachable!("container() checked the kind")
+        };
+        let delta = target.insert(replica, index, &values, op, first_index)?;
+        self.diffs.list(id).insert(index, values.clone());
+        self.push_sequence(id, delta, values);
+        Ok((op, first_index))
+    }
+
+    fn map_write(
+        &mut self,
+        id: &ContainerId,
+        key: &str,
+        value: Option<Value>,
+    ) -> Result<(), Error> {
+        let stamp = self.next_stamp();
+        let Container::Map(target) = self.container(id, Kind::Map)? else {
+            unreachable!("container() checked the kind")
+        };
+        target.set(key, value.clone(), stamp);
+        self.diffs.map_key(id, key, value.clone());
+        self.ops.push(Op::MapSet {
+            target: id.clone(),
+            key: key.into(),
+            value,
+        });
+        Ok(())
+    }
+
+    /// Records a text or list edit, joining the previous operation when it edits the
+    /// same container: typing makes one operation per transaction, not per key.
+    fn push_sequence(&mut self, id: &ContainerId, delta: crate::TextDelta, values: Vec<Value>) {
+        match self.ops.last_mut() {
+            Some(Op::Text {
+                target,
+                delta: last,
+            }) if target == id => last.ops.extend(delta.ops),
+            Some(Op::List {
+                target,
+                delta: last,
+                values: last_values,
+            }) if target == id => {
+                last.ops.extend(delta.ops);
+                last_values.extend(values);
+            }
+            _ if id.kind == Kind::Text => self.ops.push(Op::Text {
+                target: id.clone(),
+                delta,
+            }),
+            _ => self.ops.push(Op::List {
+                target: id.clone(),
+                delta,
+                values,
+            }),
+        }
+    }
+
+    fn container(&mut self, id: &ContainerId, kind: Kind) -> Result<&mut Container, Error> {
+        if id.kind != kind {
+            return Err(Error::KindMismatch);
+        }
+        Ok(self
+            .doc
+            .containers
+            .entry(id.clone())
+            .or_insert_with(|| Container::new(kind)))
+    }
+
+    fn op_dot(&self, index: usize) -> Dot {
+        Dot::new(self.first.replica(), self.first.counter() + index as u64)
+    }
+
+    fn next_stamp(&self) -> Stamp {
+        Stamp {
+            lamport: self.lamport + self.ops.len() as u64,
+            replica: self.doc.replica,
+        }
+    }
+
+    pub(crate) fn commit(self) {
+        if self.ops.is_empty() {
+            return;
+        }
+        let change = Change {
+            id: self.first,
+            lamport: self.lamport,
+            deps: self.deps,
+            ops: self.ops,
+        };
+        self.doc.record(change);
+        let diffs = self.diffs.finish();
+        self.doc.events.push(DocEvent {
+            local: true,
+            origin: self.origin,
+            diffs,
+        });
+    }
+}

@@ -1,0 +1,343 @@
+//! Documents: containers, nesting, events, snapshots, compaction, history.
+
+use weft_core::doc::{DeltaItem, Diff};
+use weft_core::{
+    ContainerId, Document, Error, Kind, ReplicaId, SnapshotMode, Value, VersionVector,
+};
+
+fn doc(id: u64) -> Document {
+    Document::new(ReplicaId::new(id))
+}
+
+/// Sends each side what the other lacks.
+fn sync(a: &mut Document, b: &mut Document) {
+    let to_b = a.export_update(b.version()).unwrap();
+    let to_a = b.export_update(a.version()).unwrap();
+    b.import(&to_b, Some("peer")).unwrap();
+    a.import(&to_a, Some("peer")).unwrap();
+}
+
+#[test]
+fn every_container_type_shows_in_the_json_view() {
+    let mut a = doc(1);
+    let (body, meta, todo, likes, title) = (
+        ContainerId::text("body"),
+        ContainerId::map("meta"),
+        ContainerId::list("todo"),
+        ContainerId::counter("likes"),
+        ContainerId::register("title"),
+    );
+    a.transact(None, |tx| {
+        tx.text_insert(&body, 0, "héllo \"world\"\n")?;
+        tx.map_set(&meta, "version", 3)?;
+        tx.map_set(&meta, "draft", true)?;
+        let tags = tx.map_insert_container(&meta, "tags", Kind::List)?;
+        tx.list_push(&tags, "crdt")?;
+        tx.list_push(&todo, "write")?;
+        let item = tx.list_insert_container(&todo, 1, Kind::Map)?;
+        tx.map_set(&item, "done", false)?;
+        tx.counter_add(&likes, 5)?;
+        tx.counter_add(&likes, -2)?;
+        tx.register_set(&title, 1.5)?;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        a.view().to_json(),
+        r#"{"body":"héllo \"world\"\n","likes":3,"meta":{"draft":true,"tags":["crdt"],"version":3},"title":1.5,"todo":["write",{"done":false}]}"#
+    );
+    let mut b = doc(2);
+    sync(&mut a, &mut b);
+    assert_eq!(a.view(), b.view());
+}
+
+#[test]
+fn concurrent_creation_of_the_same_child_container_keeps_both_sides() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let root = ContainerId::map("root");
+    let from_a = a
+        .transact(None, |tx| {
+            let todo = tx.map_insert_container(&root, "todo", Kind::List)?;
+            tx.list_push(&todo, "milk")?;
+            Ok(todo)
+        })
+        .unwrap();
+    let from_b = b
+        .transact(None, |tx| {
+            let todo = tx.map_insert_container(&root, "todo", Kind::List)?;
+            tx.list_push(&todo, "bread")?;
+            Ok(todo)
+        })
+        .unwrap();
+    assert_eq!(from_a, from_b, "both sides name the same list");
+    sync(&mut a, &mut b);
+    assert_eq!(a.view(), b.view());
+    assert_eq!(a.list_len(&from_a), 2);
+    let items: Vec<_> = (0..2).map(|i| a.list_get(&from_a, i).cloned()).collect();
+    assert!(items.contains(&Some(Value::from("milk"))));
+    assert!(items.contains(&Some(Value::from("bread"))));
+}
+
+#[test]
+fn concurrent_map_writes_converge_on_the_later_write() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let meta = ContainerId::map("meta");
+    a.transact(None, |tx| tx.map_set(&meta, "k", "first"))
+        .unwrap();
+    sync(&mut a, &mut b);
+    // b has seen a's write, so its write is later in Lamport time and wins.
+    b.transact(None, |tx| tx.map_set(&meta, "k", "second"))
+        .unwrap();
+    a.transact(None, |tx| tx.map_delete(&meta, "other"))
+        .unwrap();
+    sync(&mut a, &mut b);
+    assert_eq!(a.map_get(&meta, "k"), Some(&Value::from("second")));
+    assert_eq!(a.view(), b.view());
+}
+
+#[test]
+fn events_describe_local_and_remote_changes_in_editor_terms() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let body = ContainerId::text("body");
+    a.transact(Some("typing"), |tx| {
+        tx.text_insert(&body, 0, "hello")?;
+        tx.text_insert(&body, 5, " world")?;
+        tx.text_delete(&body, 0, 1)?;
+        tx.text_insert(&body, 0, "H")
+    })
+    .unwrap();
+    let events = a.take_events();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].local);
+    assert_eq!(events[0].origin.as_deref(), Some("typing"));
+    assert_eq!(
+        events[0].diffs[0].diff,
+        Diff::Text(vec![DeltaItem::Insert("Hello world".into())])
+    );
+    sync(&mut a, &mut b);
+    b.take_events();
+    a.transact(None, |tx| tx.text_delete(&body, 5, 6)).unwrap();
+    b.import(&a.export_update(b.version()).unwrap(), Some("net"))
+        .unwrap();
+    let events = b.take_events();
+    assert_eq!(events.len(), 1);
+    assert!(!events[0].local);
+    assert_eq!(events[0].origin.as_deref(), Some("net"));
+    assert_eq!(
+        events[0].diffs[0].diff,
+        Diff::Text(vec![DeltaItem::Retain(5), DeltaItem::Delete(6)])
+    );
+    let meta = ContainerId::map("meta");
+    a.transact(None, |tx| tx.map_set(&meta, "k", 1)).unwrap();
+    b.import(&a.export_update(b.version()).unwrap(), None)
+        .unwrap();
+    let events = b.take_events();
+    let Diff::Map(keys) = &events[0].diffs[0].diff else {
+        panic!("a map diff")
+    };
+    assert_eq!(keys.get("k"), Some(&Some(Value::Int(1))));
+}
+
+#[test]
+fn replaying_events_rebuilds_the_text() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let body = ContainerId::text("body");
+    let mut mirror = String::new();
+    for round in 0..20u64 {
+        a.transact(None, |tx| {
+            let len = tx.doc().text(&body).map_or(0, |t| t.len());
+            tx.text_insert(&body, (round * 7) % (len + 1), "ab")?;
+            if len > 3 {
+                tx.text_delete(&body, round % (len - 2), 2)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        b.transact(None, |tx| {
+            let len = tx.doc().text(&body).map_or(0, |t| t.len());
+            tx.text_insert(&body, (round * 3) % (len + 1), "XY")
+        })
+        .unwrap();
+        b.take_events()
+            .into_iter()
+            .for_each(|e| apply(&mut mirror, &e.diffs));
+        sync(&mut a, &mut b);
+        b.take_events()
+            .into_iter()
+            .for_each(|e| apply(&mut mirror, &e.diffs));
+        assert_eq!(mirror, b.text(&body).unwrap().to_string());
+    }
+
+    fn apply(mirror: &mut String, diffs: &[weft_core::doc::ContainerDiff]) {
+        for diff in diffs {
+            let Diff::Text(items) = &diff.diff else {
+                continue;
+            };
+            let mut chars: Vec<char> = mirror.chars().collect();
+            let mut at = 0;
+            for item in items {
+                match item {
+                    DeltaItem::Retain(n) => at += *n as usize,
+                    DeltaItem::Insert(s) => {
+                        let new: Vec<char> = s.chars().collect();
+                        chars.splice(at..at, new.iter().copied());
+                        at += new.len();
+                    }
+                    DeltaItem::Delete(n) => {
+                        chars.drain(at..at + *n as usize);
+                    }
+                }
+            }
+            *mirror = chars.into_iter().collect();
+        }
+    }
+}
+
+#[test]
+fn snapshots_round_trip_and_merge() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let (body, todo) = (ContainerId::text("body"), ContainerId::list("todo"));
+    a.transact(None, |tx| {
+        tx.text_insert(&body, 0, "hello world")?;
+        tx.list_push(&todo, 1)?;
+        tx.list_push(&todo, 2)
+    })
+    .unwrap();
+    a.transact(None, |tx| {
+        tx.text_delete(&body, 0, 6)?;
+        tx.list_delete(&todo, 0, 1)
+    })
+    .unwrap();
+    for mode in [SnapshotMode::Full, SnapshotMode::Shallow] {
+        let bytes = a.export_snapshot(mode);
+        let loaded = Document::from_snapshot(ReplicaId::new(3), &bytes).unwrap();
+        assert_eq!(loaded.view(), a.view());
+        assert_eq!(loaded.version(), a.version());
+        // Deterministic: the same state encodes to the same bytes.
+        assert_eq!(loaded.export_snapshot(mode), bytes);
+    }
+    let full = a.export_snapshot(SnapshotMode::Full);
+    let shallow = a.export_snapshot(SnapshotMode::Shallow);
+    assert!(shallow.len() < full.len());
+    // A snapshot joins into a replica with concurrent edits of its own.
+    b.transact(None, |tx| tx.text_insert(&body, 0, "b says "))
+        .unwrap();
+    b.import(&shallow, None).unwrap();
+    a.import(&b.export_update(a.version()).unwrap(), None)
+        .unwrap();
+    assert_eq!(a.view(), b.view());
+}
+
+#[test]
+fn compaction_drops_stable_history_and_falls_back_to_snapshots() {
+    let (mut a, mut b, mut late) = (doc(1), doc(2), doc(3));
+    let body = ContainerId::text("body");
+    for word in ["one ", "two ", "three "] {
+        a.transact(None, |tx| tx.text_insert(&body, 0, word))
+            .unwrap();
+    }
+    sync(&mut a, &mut b);
+    let before = a.export_snapshot(SnapshotMode::Full).len();
+    let stable = a.version().clone();
+    a.compact(&stable);
+    assert!(a.export_snapshot(SnapshotMode::Full).len() < before);
+    assert_eq!(a.export_update(late.version()), Err(Error::Compacted));
+    // Changes after the stable point still travel as updates.
+    a.transact(None, |tx| tx.text_insert(&body, 0, "four "))
+        .unwrap();
+    b.import(&a.export_update(b.version()).unwrap(), None)
+        .unwrap();
+    assert_eq!(a.view(), b.view());
+    // The late peer gets a snapshot instead, and then updates again.
+    late.import(&a.export_snapshot(SnapshotMode::Shallow), None)
+        .unwrap();
+    assert_eq!(late.view(), a.view());
+    late.transact(None, |tx| tx.text_insert(&body, 0, "five "))
+        .unwrap();
+    a.import(&late.export_update(a.version()).unwrap(), None)
+        .unwrap();
+    assert_eq!(
+        a.text(&body).unwrap().to_string(),
+        "five four three two one "
+    );
+}
+
+#[test]
+fn checkout_and_diff_between_versions() {
+    let mut a = doc(1);
+    let (body, meta) = (ContainerId::text("body"), ContainerId::map("meta"));
+    a.transact(None, |tx| tx.text_insert(&body, 0, "draft"))
+        .unwrap();
+    let v1 = a.version().clone();
+    a.transact(None, |tx| {
+        tx.text_insert(&body, 5, " two")?;
+        tx.map_set(&meta, "status", "final")
+    })
+    .unwrap();
+    let old = a.checkout(&v1).unwrap();
+    assert_eq!(old.view().to_json(), r#"{"body":"draft"}"#);
+    let diffs = a.diff(&v1, &a.version().clone()).unwrap();
+    assert_eq!(diffs.len(), 2);
+    assert_eq!(
+        diffs[0].diff,
+        Diff::Text(vec![DeltaItem::Retain(5), DeltaItem::Insert(" two".into())])
+    );
+    let mut branch = old.fork(ReplicaId::new(9));
+    branch
+        .transact(None, |tx| tx.text_insert(&body, 0, "my "))
+        .unwrap();
+    a.import(&branch.export_update(a.version()).unwrap(), None)
+        .unwrap();
+    assert_eq!(a.text(&body).unwrap().to_string(), "my draft two");
+    assert_eq!(
+        a.checkout(&VersionVector::new()).unwrap().view().to_json(),
+        "{}"
+    );
+}
+
+#[test]
+fn changes_wait_for_what_they_depend_on() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let body = ContainerId::text("body");
+    a.transact(None, |tx| tx.text_insert(&body, 0, "ab"))
+        .unwrap();
+    let first = a.export_update(&VersionVector::new()).unwrap();
+    let v1 = a.version().clone();
+    a.transact(None, |tx| tx.text_insert(&body, 1, "X"))
+        .unwrap();
+    let second = a.export_update(&v1).unwrap();
+    let status = b.import(&second, None).unwrap();
+    assert_eq!((status.applied, status.pending), (0, 1));
+    let status = b.import(&first, None).unwrap();
+    assert_eq!((status.applied, status.pending), (2, 0));
+    assert_eq!(b.text(&body).unwrap().to_string(), "aXb");
+}
+
+#[test]
+fn bad_input_gives_errors_and_leaves_the_document_usable() {
+    let mut a = doc(1);
+    let body = ContainerId::text("body");
+    a.transact(None, |tx| tx.text_insert(&body, 0, "keep"))
+        .unwrap();
+    let update = a.export_update(&VersionVector::new()).unwrap();
+    let mut b = doc(2);
+    for cut in 0..update.len() {
+        assert!(
+            b.import(&update[..cut], None).is_err(),
+            "truncated at {cut}"
+        );
+    }
+    assert_eq!(b.import(b"hello", None), Err(Error::NotWeft));
+    let mut newer = update.clone();
+    newer[2] = 99;
+    assert!(matches!(
+        b.import(&newer, None),
+        Err(Error::NewerFormat { .. })
+    ));
+    assert_eq!(
+        a.transact(None, |tx| tx.map_set(&body.clone(), "k", 1)),
+        Err(Error::KindMismatch)
+    );
+    b.import(&update, None).unwrap();
+    assert_eq!(b.view(), a.view());
+}
