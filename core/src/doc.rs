@@ -43,7 +43,7 @@ mod event;
 mod state;
 mod transaction;
 mod value;
-mod wire;
+pub(crate) mod wire;
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -56,7 +56,8 @@ pub use event::{ContainerDiff, DeltaItem, Diff, DocEvent, Piece, SeqDelta};
 pub use transaction::Transaction;
 pub use value::{Value, View};
 
-use encoding::{envelope, open, read_changes, read_snapshot, write_changes, write_snapshot};
+pub(crate) use encoding::{envelope, open};
+use encoding::{read_changes, read_snapshot, write_changes, write_snapshot};
 use event::DiffBuilder;
 use state::Container;
 

@@ -77,6 +77,7 @@ mod lattice;
 mod leb128;
 mod replica;
 mod replica_id;
+pub mod sync;
 mod text;
 mod types;
 mod version_vector;
@@ -91,6 +92,7 @@ pub use event::Event;
 pub use lattice::{DeltaCrdt, Lattice};
 pub use replica::{Integration, Replica};
 pub use replica_id::ReplicaId;
+pub use sync::{SessionConfig, SessionEvent, SyncSession};
 pub use text::{Text, TextDelta, TextEdit, TextOp};
 pub use types::{
     AWSet, DWFlag, EWFlag, GCounter, LWWRegister, MVRegister, ORMap, PNCounter, RWSet,

@@ -2,5 +2,6 @@
 //! that drops, duplicates, reorders and partitions, and loaders for the editing traces.
 
 pub mod network;
+pub mod session_network;
 pub mod text_replay;
 pub mod traces;

@@ -1,0 +1,238 @@
+//! The sync protocol between two sessions, driven by hand.
+
+use std::collections::BTreeMap;
+
+use weft_core::sync::{Message, PROTOCOL_VERSION};
+use weft_core::{
+    ContainerId, Document, Error, ReplicaId, SessionConfig, SessionEvent, SyncSession,
+    VersionVector,
+};
+
+struct Side {
+    session: SyncSession,
+    docs: BTreeMap<String, Document>,
+}
+
+impl Side {
+    fn new(id: u64, names: &[&str]) -> Self {
+        let replica = ReplicaId::new(id);
+        let docs = names
+            .iter()
+            .map(|name| (name.to_string(), Document::new(replica)))
+            .collect();
+        Self {
+            session: SyncSession::new(replica, SessionConfig::default()),
+            docs,
+        }
+    }
+
+    fn edit(&mut self, name: &str, text: &str) {
+        let body = ContainerId::text("body");
+        let doc = self.docs.get_mut(name).unwrap();
+        doc.transact(None, |tx| tx.text_insert(&body, 0, text))
+            .unwrap();
+        self.session.local_changed(0, name, &self.docs[name]);
+    }
+
+    fn text(&self, name: &str) -> String {
+        self.docs[name]
+            .view_of(&ContainerId::text("body"))
+            .to_json()
+    }
+}
+
+/// Delivers messages both ways until both sides are quiet; returns every event.
+fn exchange(a: &mut Side, b: &mut Side) -> (Vec<SessionEvent>, Vec<SessionEvent>) {
+    let (mut at_a, mut at_b) = (Vec::new(), Vec::new());
+    loop {
+        let to_b = a.session.take_outgoing();
+        let to_a = b.session.take_outgoing();
+        if to_a.is_empty() && to_b.is_empty() {
+            return (at_a, at_b);
+        }
+        for bytes in to_b {
+            at_b.extend(b.session.receive(0, &bytes, &mut b.docs).unwrap());
+        }
+        for bytes in to_a {
+            at_a.extend(a.session.receive(0, &bytes, &mut a.docs).unwrap());
+        }
+    }
+}
+
+#[test]
+fn subscribe_sends_exactly_the_missing_changes_both_ways() {
+    let (mut a, mut b) = (Side::new(1, &["x", "y"]), Side::new(2, &["x", "y"]));
+    a.edit("x", "from a ");
+    b.edit("x", "from b ");
+    b.edit("y", "only b");
+    for name in ["x", "y"] {
+        a.session.subscribe(0, name, &a.docs[name]);
+    }
+    let (at_a, at_b) = exchange(&mut a, &mut b);
+    assert_eq!(a.text("x"), b.text("x"));
+    assert_eq!(a.text("y"), "\"only b\"");
+    assert!(at_a.contains(&SessionEvent::Synced { doc: "x".into() }));
+    assert!(at_b.contains(&SessionEvent::Connected {
+        peer: ReplicaId::new(1)
+    }));
+    assert!(
+        at_b.iter()
+            .any(|event| matches!(event, SessionEvent::Acknowledged { doc, .. } if doc == "x"))
+    );
+    // Live: one edit travels as one update, acknowledged with the new version.
+    a.edit("x", "live ");
+    let (at_a, _) = exchange(&mut a, &mut b);
+    assert_eq!(a.text("x"), b.text("x"));
+    assert!(at_a.contains(&SessionEvent::Acknowledged {
+        doc: "x".into(),
+        version: a.docs["x"].version().clone(),
+    }));
+}
+
+#[test]
+fn a_gap_is_noticed_and_filled() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    a.session.subscribe(0, "x", &a.docs["x"]);
+    exchange(&mut a, &mut b);
+    a.edit("x", "lost ");
+    a.session.take_outgoing();
+    a.edit("x", "kept ");
+    // The second update builds on the lost one: b asks again from its version.
+    exchange(&mut a, &mut b);
+    assert_eq!(a.text("x"), b.text("x"));
+    assert_eq!(b.docs["x"].pending_len(), 0);
+}
+
+#[test]
+fn lost_updates_are_sent_again_after_the_retry_time() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    a.session.subscribe(0, "x", &a.docs["x"]);
+    exchange(&mut a, &mut b);
+    a.edit("x", "lost ");
+    a.session.take_outgoing();
+    exchange(&mut a, &mut b);
+    assert_eq!(b.text("x"), "\"\"");
+    a.session.tick(1_000, &mut a.docs);
+    assert!(a.session.take_outgoing().is_empty(), "not yet overdue");
+    a.session.tick(10_000, &mut a.docs);
+    exchange(&mut a, &mut b);
+    assert_eq!(a.text("x"), b.text("x"));
+}
+
+#[test]
+fn awareness_travels_and_expires() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    a.session.set_awareness(0, "x", Some(b"cursor 3".to_vec()));
+    let (_, at_b) = exchange(&mut a, &mut b);
+    assert!(at_b.contains(&SessionEvent::Awareness {
+        doc: "x".into(),
+        replica: ReplicaId::new(1),
+        state: Some(b"cursor 3".to_vec()),
+    }));
+    assert_eq!(b.session.presence("x").count(), 1);
+    // No refresh for the timeout: the presence ends.
+    let events = b.session.tick(31_000, &mut b.docs);
+    assert!(events.contains(&SessionEvent::Awareness {
+        doc: "x".into(),
+        replica: ReplicaId::new(1),
+        state: None,
+    }));
+    assert_eq!(b.session.presence("x").count(), 0);
+}
+
+#[test]
+fn a_peer_on_another_protocol_version_gets_a_clear_error() {
+    let mut b = Side::new(2, &["x"]);
+    let hello = Message::Hello {
+        protocol: PROTOCOL_VERSION + 1,
+        replica: ReplicaId::new(7),
+    };
+    let result = b.session.receive(0, &hello.encode(), &mut b.docs);
+    assert_eq!(
+        result,
+        Err(Error::ProtocolVersion {
+            found: PROTOCOL_VERSION + 1,
+            supported: PROTOCOL_VERSION
+        })
+    );
+    let replies = b.session.take_outgoing();
+    assert!(replies.iter().any(|bytes| matches!(
+        Message::decode(bytes),
+        Ok(Message::Error { message }) if message.contains("protocol")
+    )));
+}
+
+#[test]
+fn unknown_message_types_are_skipped() {
+    let mut b = Side::new(2, &["x"]);
+    let mut future = Message::Unknown { tag: 200 }.encode();
+    future.extend_from_slice(b"whatever a newer peer says");
+    let events = b.session.receive(0, &future, &mut b.docs).unwrap();
+    assert_eq!(events, [SessionEvent::Skipped { tag: 200 }]);
+}
+
+#[test]
+fn a_bad_update_is_refused_and_the_session_goes_on() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    let bogus = Message::Update {
+        doc: "x".into(),
+        seq: 1,
+        catch_up: false,
+        payload: b"wf\x01\x0bgarbage".to_vec(),
+    };
+    let events = b.session.receive(0, &bogus.encode(), &mut b.docs).unwrap();
+    assert!(matches!(events[..], [SessionEvent::Refused { .. }]));
+    a.session.subscribe(0, "x", &a.docs["x"]);
+    b.edit("x", "still fine");
+    exchange(&mut a, &mut b);
+    assert_eq!(a.text("x"), "\"still fine\"");
+}
+
+#[test]
+fn a_compacted_peer_answers_with_a_snapshot() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    a.edit("x", "old ");
+    let stable = a.docs["x"].version().clone();
+    a.docs.get_mut("x").unwrap().compact(&stable);
+    b.session.subscribe(0, "x", &b.docs["x"]);
+    exchange(&mut a, &mut b);
+    assert_eq!(b.text("x"), "\"old \"");
+    assert_eq!(b.docs["x"].version(), &stable);
+    assert_ne!(b.docs["x"].version(), &VersionVector::new());
+}
+
+#[test]
+fn messages_round_trip_and_never_panic_on_garbage() {
+    let messages = [
+        Message::Hello {
+            protocol: 1,
+            replica: ReplicaId::new(u64::MAX),
+        },
+        Message::Subscribe {
+            doc: "d".into(),
+            version: VersionVector::new(),
+        },
+        Message::Update {
+            doc: "d".into(),
+            seq: 3,
+            catch_up: true,
+            payload: vec![1, 2, 3],
+        },
+        Message::Awareness {
+            doc: "d".into(),
+            replica: ReplicaId::new(2),
+            clock: 9,
+            state: None,
+        },
+        Message::Error {
+            message: "no".into(),
+        },
+    ];
+    for message in messages {
+        let bytes = message.encode();
+        assert_eq!(Message::decode(&bytes), Ok(message));
+        for cut in 0..bytes.len() {
+            assert!(Message::decode(&bytes[..cut]).is_err());
+        }
+    }
+}
