@@ -42,6 +42,7 @@ mod encoding;
 mod event;
 mod state;
 mod transaction;
+mod undo;
 mod value;
 pub(crate) mod wire;
 
@@ -54,6 +55,7 @@ pub use container_id::{Base, ContainerId, Kind};
 pub use encoding::{SNAPSHOT_KIND, UPDATE_KIND};
 pub use event::{ContainerDiff, DeltaItem, Diff, DocEvent, Piece, SeqDelta};
 pub use transaction::Transaction;
+pub use undo::{REDO_ORIGIN, UNDO_ORIGIN, UndoManager};
 pub use value::{Value, View};
 
 pub(crate) use encoding::{envelope, open};
@@ -364,6 +366,7 @@ impl Document {
                 local: false,
                 origin: origin.map(String::from),
                 diffs,
+                inverse: Vec::new(),
             });
         }
         result

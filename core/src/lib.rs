@@ -93,7 +93,7 @@ pub use lattice::{DeltaCrdt, Lattice};
 pub use replica::{Integration, Replica};
 pub use replica_id::ReplicaId;
 pub use sync::{SessionConfig, SessionEvent, SyncSession};
-pub use text::{Text, TextDelta, TextEdit, TextOp};
+pub use text::{Character, Text, TextDelta, TextEdit, TextOp};
 pub use types::{
     AWSet, DWFlag, EWFlag, GCounter, LWWRegister, MVRegister, ORMap, PNCounter, RWSet,
 };

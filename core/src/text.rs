@@ -51,6 +51,19 @@ pub enum TextEdit<'a> {
     },
 }
 
+/// One character, looked up by its dot with [`Text::character`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Character {
+    /// Whether it was deleted.
+    pub deleted: bool,
+    /// The character, unless it travelled without its content.
+    pub value: Option<char>,
+    /// Its position; for a deleted one, where it would be.
+    pub position: u64,
+    /// Its position among all characters, deleted ones included: the document order.
+    pub order: u64,
+}
+
 /// A text that replicas edit concurrently. Positions count Unicode scalar values
 /// (Rust `char`s).
 ///
@@ -257,6 +270,26 @@ impl Text {
                 .map(|entry| TextOp::from(self.to_op(entry)))
                 .collect(),
         }
+    }
+
+    /// What the text knows of the character named `dot`: whether it is deleted, its
+    /// content (unless a snapshot left it out) and the position it has, or would have
+    /// were it visible.
+    pub fn character(&self, dot: Dot) -> Option<Character> {
+        let cursor = self.tree.find(dot)?;
+        let span = self.tree.span(cursor)?;
+        let value = if span.bytes == 0 {
+            None
+        } else {
+            let start = (span.content + byte_offset(&self.content, span, cursor.offset())) as usize;
+            self.content[start..].chars().next()
+        };
+        Some(Character {
+            deleted: span.deleted,
+            value,
+            position: self.tree.visible_position(cursor),
+            order: self.tree.position(cursor),
+        })
     }
 
     /// The dot of the visible character at `position`.

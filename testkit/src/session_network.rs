@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use weft_core::doc::SnapshotMode;
+use weft_core::doc::{SnapshotMode, UndoManager};
 use weft_core::{
     ContainerId, Document, Kind, ReplicaId, SessionConfig, SessionEvent, SyncSession, Value,
     VersionVector,
@@ -65,6 +65,8 @@ pub struct SessionNetwork {
     heard: Vec<BTreeMap<(usize, String), VersionVector>>,
     cut: Vec<Vec<bool>>,
     in_flight: Vec<Packet>,
+    /// Each replica's undo stacks, per document.
+    undo: Vec<BTreeMap<String, UndoManager>>,
 }
 
 impl SessionNetwork {
@@ -91,6 +93,13 @@ impl SessionNetwork {
             heard: vec![BTreeMap::new(); n],
             cut: vec![vec![false; n]; n],
             in_flight: Vec::new(),
+            undo: (0..n)
+                .map(|_| {
+                    DOCS.iter()
+                        .map(|doc| (doc.to_string(), UndoManager::new(None)))
+                        .collect()
+                })
+                .collect(),
         };
         for i in 0..n {
             for j in (i + 1)..n {
@@ -141,10 +150,24 @@ impl SessionNetwork {
     fn step(&mut self) -> Result<(), String> {
         let n = self.conditions.replicas;
         match self.rng.random_range(0..100) {
-            0..35 => {
+            0..32 => {
                 let replica = self.rng.random_range(0..n);
                 let doc = DOCS[self.rng.random_range(0..DOCS.len())];
                 self.edit(replica, doc);
+                self.announce(replica, doc);
+            }
+            32..35 => {
+                let replica = self.rng.random_range(0..n);
+                let doc = DOCS[self.rng.random_range(0..DOCS.len())];
+                let document = self.replicas[replica].get_mut(doc).unwrap();
+                let undo = self.undo[replica].get_mut(doc).unwrap();
+                let result = if self.rng.random_bool(0.7) {
+                    undo.undo(document)
+                } else {
+                    undo.redo(document)
+                };
+                result.map_err(|error| format!("undo on replica {replica}: {error}"))?;
+                document.take_events();
                 self.announce(replica, doc);
             }
             35..80 => {
@@ -302,7 +325,10 @@ impl SessionNetwork {
                 }
             })
             .expect("a valid local edit");
-        document.take_events();
+        let undo = self.undo[replica].get_mut(doc).unwrap();
+        for event in document.take_events() {
+            undo.record(&event, self.now);
+        }
     }
 
     fn heal(&mut self) -> Result<(), String> {

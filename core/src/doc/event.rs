@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::container_id::ContainerId;
+use super::undo::Inverse;
 use super::value::Value;
 
 /// One step of a sequence delta, in the form of Quill and Yjs: walk the old sequence,
@@ -230,6 +231,8 @@ pub struct DocEvent {
     pub origin: Option<String>,
     /// The containers that changed, in the order of their names.
     pub diffs: Vec<ContainerDiff>,
+    /// How to take a local transaction back, for an [`UndoManager`](super::UndoManager).
+    pub(crate) inverse: Vec<Inverse>,
 }
 
 /// Collects the diffs of one transaction or import, container by container.

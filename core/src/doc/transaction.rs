@@ -9,6 +9,7 @@ use super::container_id::{ContainerId, Kind};
 use super::encoding::MAX_PATH;
 use super::event::{DiffBuilder, DocEvent};
 use super::state::Container;
+use super::undo::Inverse;
 use super::value::Value;
 use crate::{Dot, Error, VersionVector};
 
@@ -23,6 +24,7 @@ pub struct Transaction<'a> {
     deps: VersionVector,
     ops: Vec<Op>,
     diffs: DiffBuilder,
+    inverse: Vec<Inverse>,
 }
 
 impl<'a> Transaction<'a> {
@@ -36,6 +38,7 @@ impl<'a> Transaction<'a> {
             origin,
             ops: Vec::new(),
             diffs: DiffBuilder::default(),
+            inverse: Vec::new(),
         })
     }
 
@@ -51,14 +54,25 @@ impl<'a> Transaction<'a> {
         position: u64,
         text: &str,
     ) -> Result<(), Error> {
+        self.text_insert_at(id, position, text).map(|_| ())
+    }
+
+    /// [`text_insert`](Self::text_insert), returning the dot of the first character.
+    pub(crate) fn text_insert_at(
+        &mut self,
+        id: &ContainerId,
+        position: u64,
+        text: &str,
+    ) -> Result<Dot, Error> {
         let replica = self.doc.replica;
         let Container::Text(target) = self.container(id, Kind::Text)? else {
             unreachable!("container() checked the kind")
         };
         let delta = target.insert(replica, position, text)?;
         self.diffs.text(id).insert(position, text.into());
+        let first = delta.ops[0].id();
         self.push_sequence(id, delta, Vec::new());
-        Ok(())
+        Ok(first)
     }
 
     /// Deletes `len` characters from `position` on.
@@ -69,6 +83,7 @@ impl<'a> Transaction<'a> {
         };
         let delta = target.delete(replica, position, len)?;
         self.diffs.text(id).delete(position, len);
+        self.inverse.extend(Inverse::deleted(id, &delta));
         self.push_sequence(id, delta, Vec::new());
         Ok(())
     }
@@ -96,7 +111,7 @@ impl<'a> Transaction<'a> {
         index: u64,
         kind: Kind,
     ) -> Result<ContainerId, Error> {
-        let (op, first_index) =
+        let (op, first_index, _) =
             self.list_insert_at(id, index, alloc::vec![Value::Container(kind)])?;
         Ok(ContainerId::element(op, first_index, kind))
     }
@@ -109,6 +124,7 @@ impl<'a> Transaction<'a> {
         };
         let delta = target.delete(replica, index, len)?;
         self.diffs.list(id).delete(index, len);
+        self.inverse.extend(Inverse::deleted(id, &delta));
         self.push_sequence(id, delta, Vec::new());
         Ok(())
     }
@@ -152,6 +168,10 @@ impl<'a> Transaction<'a> {
         };
         target.add(replica, amount);
         self.diffs.counter(id, amount);
+        self.inverse.push(Inverse::CounterAdd {
+            target: id.clone(),
+            amount,
+        });
         match self.ops.last_mut() {
             Some(Op::CounterAdd {
                 target,
@@ -172,8 +192,14 @@ impl<'a> Transaction<'a> {
         let Container::Register(target) = self.container(id, Kind::Register)? else {
             unreachable!("container() checked the kind")
         };
+        let previous = target.get().cloned();
         target.set(value.clone(), stamp);
         self.diffs.register(id, value.clone());
+        self.inverse.push(Inverse::RegisterSet {
+            target: id.clone(),
+            set: value.clone(),
+            previous,
+        });
         self.ops.push(Op::RegisterSet {
             target: id.clone(),
             value,
@@ -181,12 +207,14 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
-    fn list_insert_at(
+    /// Inserts list values; returns the operation and index that name them, and the
+    /// dot of the first one's element.
+    pub(crate) fn list_insert_at(
         &mut self,
         id: &ContainerId,
         index: u64,
         values: Vec<Value>,
-    ) -> Result<(Dot, u32), Error> {
+    ) -> Result<(Dot, u32, Dot), Error> {
         let replica = self.doc.replica;
         // Consecutive inserts into one list join the previous operation, so their
         // elements are numbered after its values.
@@ -202,8 +230,9 @@ impl<'a> Transaction<'a> {
         };
         let delta = target.insert(replica, index, &values, op, first_index)?;
         self.diffs.list(id).insert(index, values.clone());
+        let element = delta.ops[0].id();
         self.push_sequence(id, delta, values);
-        Ok((op, first_index))
+        Ok((op, first_index, element))
     }
 
     fn map_write(
@@ -216,8 +245,15 @@ impl<'a> Transaction<'a> {
         let Container::Map(target) = self.container(id, Kind::Map)? else {
             unreachable!("container() checked the kind")
         };
+        let previous = target.get(key).cloned();
         target.set(key, value.clone(), stamp);
         self.diffs.map_key(id, key, value.clone());
+        self.inverse.push(Inverse::MapSet {
+            target: id.clone(),
+            key: key.into(),
+            set: value.clone(),
+            previous,
+        });
         self.ops.push(Op::MapSet {
             target: id.clone(),
             key: key.into(),
@@ -229,6 +265,7 @@ impl<'a> Transaction<'a> {
     /// Records a text or list edit, joining the previous operation when it edits the
     /// same container: typing makes one operation per transaction, not per key.
     fn push_sequence(&mut self, id: &ContainerId, delta: crate::TextDelta, values: Vec<Value>) {
+        self.inverse.extend(Inverse::inserted(id, &delta));
         match self.ops.last_mut() {
             Some(Op::Text {
                 target,
@@ -292,6 +329,7 @@ impl<'a> Transaction<'a> {
             local: true,
             origin: self.origin,
             diffs,
+            inverse: self.inverse,
         });
     }
 }

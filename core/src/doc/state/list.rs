@@ -44,6 +44,16 @@ impl ListState {
         self.seq.len()
     }
 
+    /// The sequence the elements are characters of.
+    pub(crate) fn seq(&self) -> &Text {
+        &self.seq
+    }
+
+    /// The element named by its character's dot, deleted or not.
+    pub(crate) fn element(&self, dot: Dot) -> Option<&Element> {
+        self.elements.get(&dot)
+    }
+
     pub(crate) fn get(&self, index: u64) -> Option<&Element> {
         self.elements.get(&self.seq.dot_at(index)?)
     }
