@@ -63,7 +63,7 @@ use encoding::{read_changes, read_snapshot, write_changes, write_snapshot};
 use event::DiffBuilder;
 use state::Container;
 
-use crate::{Error, ReplicaId, Text, VersionVector};
+use crate::{Dot, Error, ReplicaId, Text, VersionVector};
 
 /// How much a snapshot keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,33 +177,37 @@ impl Document {
         }
     }
 
-    /// A list's length (0 if it does not exist).
+    /// A list's length, plain or movable (0 if it does not exist).
     pub fn list_len(&self, id: &ContainerId) -> u64 {
         match self.containers.get(id) {
             Some(Container::List(list)) => list.len(),
+            Some(Container::MovableList(list)) => list.len(),
             _ => 0,
         }
     }
 
-    /// The element at `index` of a list.
+    /// The element at `index` of a list, plain or movable.
     pub fn list_get(&self, id: &ContainerId, index: u64) -> Option<&Value> {
-        match self.containers.get(id)? {
-            Container::List(list) => list.get(index).map(|element| &element.value),
-            _ => None,
-        }
+        self.list_element(id, index).map(|(value, _, _)| value)
     }
 
     /// The container a list element holds, if it holds one.
     pub fn list_child(&self, id: &ContainerId, index: u64) -> Option<ContainerId> {
+        match self.list_element(id, index)? {
+            (Value::Container(kind), op, index) => Some(ContainerId::element(op, index, *kind)),
+            _ => None,
+        }
+    }
+
+    /// An element's value and the operation and index that name what it holds.
+    fn list_element(&self, id: &ContainerId, index: u64) -> Option<(&Value, Dot, u32)> {
         match self.containers.get(id)? {
-            Container::List(list) => {
-                let element = list.get(index)?;
-                match element.value {
-                    Value::Container(kind) => {
-                        Some(ContainerId::element(element.op, element.index, kind))
-                    }
-                    _ => None,
-                }
+            Container::List(list) => list
+                .get(index)
+                .map(|element| (&element.value, element.op, element.index)),
+            Container::MovableList(list) => {
+                let (_, element) = *list.visible().get(usize::try_from(index).ok()?)?;
+                Some((element.value(), element.op, element.index))
             }
             _ => None,
         }
@@ -270,13 +274,23 @@ impl Document {
                     })
                     .collect(),
             ),
+            (Some(Container::MovableList(list)), _) => View::List(
+                list.visible()
+                    .into_iter()
+                    .map(|(_, element)| {
+                        child(element.value(), &|kind| {
+                            ContainerId::element(element.op, element.index, kind)
+                        })
+                    })
+                    .collect(),
+            ),
             (Some(Container::Counter(counter)), _) => View::Int(counter.value()),
             (Some(Container::Register(register)), _) => {
                 register.get().map_or(View::Null, scalar_view)
             }
             (None, Kind::Text) => View::Str(String::new()),
             (None, Kind::Map) => View::Map(BTreeMap::new()),
-            (None, Kind::List) => View::List(Vec::new()),
+            (None, Kind::List | Kind::MovableList) => View::List(Vec::new()),
             (None, Kind::Counter) => View::Int(0),
             (None, Kind::Register) => View::Null,
         }
@@ -528,6 +542,30 @@ impl Document {
                 change.op_dot(index),
                 diffs.list(target),
             ),
+            (Op::List { delta, values, .. }, Container::MovableList(list)) => list.apply(
+                state::MovableEdit::Insert { delta, values },
+                change.stamp(index),
+                change.op_dot(index),
+                diffs.list(target),
+            ),
+            (Op::Move { element, delta, .. }, Container::MovableList(list)) => list.apply(
+                state::MovableEdit::Move {
+                    element: *element,
+                    delta,
+                },
+                change.stamp(index),
+                change.op_dot(index),
+                diffs.list(target),
+            ),
+            (Op::Replace { element, value, .. }, Container::MovableList(list)) => list.apply(
+                state::MovableEdit::Replace {
+                    element: *element,
+                    value,
+                },
+                change.stamp(index),
+                change.op_dot(index),
+                diffs.list(target),
+            ),
             (Op::MapSet { key, value, .. }, Container::Map(map)) => {
                 if map.set(key, value.clone(), change.stamp(index)) {
                     diffs.map_key(target, key, value.clone());
@@ -626,6 +664,9 @@ impl Document {
                 })
             }
             (Container::List(mine), Container::List(theirs)) => mine.merge(theirs, diffs.list(&id)),
+            (Container::MovableList(mine), Container::MovableList(theirs)) => {
+                mine.merge(theirs, diffs.list(&id))
+            }
             (Container::Map(mine), Container::Map(theirs)) => {
                 mine.merge(theirs, |key, value| diffs.map_key(&id, key, value.cloned()));
                 Ok(())

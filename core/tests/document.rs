@@ -341,3 +341,95 @@ fn bad_input_gives_errors_and_leaves_the_document_usable() {
     b.import(&update, None).unwrap();
     assert_eq!(b.view(), a.view());
 }
+
+fn values(doc: &Document, id: &ContainerId) -> Vec<Value> {
+    (0..doc.list_len(id))
+        .map(|i| doc.list_get(id, i).unwrap().clone())
+        .collect()
+}
+
+#[test]
+fn movable_list_moves_replaces_and_deletes() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let tasks = ContainerId::movable_list("tasks");
+    a.transact(None, |tx| {
+        tx.movable_insert(
+            &tasks,
+            0,
+            vec!["a".into(), "b".into(), "c".into(), "d".into()],
+        )
+    })
+    .unwrap();
+    sync(&mut a, &mut b);
+    b.take_events();
+    // Concurrently: a moves "a" to the end, b moves "a" to index 1 and replaces "c".
+    a.transact(None, |tx| tx.movable_move(&tasks, 0, 3))
+        .unwrap();
+    assert_eq!(values(&a, &tasks), ["b", "c", "d", "a"].map(Value::from));
+    b.transact(None, |tx| {
+        tx.movable_move(&tasks, 0, 1)?;
+        tx.movable_set(&tasks, 2, "C")
+    })
+    .unwrap();
+    assert_eq!(values(&b, &tasks), ["b", "a", "C", "d"].map(Value::from));
+    sync(&mut a, &mut b);
+    assert_eq!(values(&a, &tasks), values(&b, &tasks));
+    assert_eq!(a.list_len(&tasks), 4, "a moved element appears once");
+    assert!(values(&a, &tasks).contains(&Value::from("C")));
+    // A delete wins over a concurrent move of the same element.
+    a.transact(None, |tx| tx.movable_delete(&tasks, 0, 1))
+        .unwrap();
+    let moved = b.transact(None, |tx| tx.movable_move(&tasks, 0, 3));
+    moved.unwrap();
+    sync(&mut a, &mut b);
+    assert_eq!(values(&a, &tasks), values(&b, &tasks));
+    assert_eq!(a.list_len(&tasks), 3);
+    assert!(!values(&a, &tasks).contains(&Value::from("b")));
+    for mode in [SnapshotMode::Full, SnapshotMode::Shallow] {
+        let loaded = Document::from_snapshot(ReplicaId::new(5), &a.export_snapshot(mode)).unwrap();
+        assert_eq!(loaded.view(), a.view());
+    }
+}
+
+#[test]
+fn movable_list_events_replay_to_the_same_values() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let tasks = ContainerId::movable_list("tasks");
+    a.transact(None, |tx| {
+        tx.movable_insert(&tasks, 0, vec![1.into(), 2.into(), 3.into()])
+    })
+    .unwrap();
+    sync(&mut a, &mut b);
+    b.take_events();
+    a.transact(None, |tx| {
+        tx.movable_move(&tasks, 2, 0)?;
+        tx.movable_set(&tasks, 1, 10)
+    })
+    .unwrap();
+    b.import(&a.export_update(b.version()).unwrap(), None)
+        .unwrap();
+    let mut mirror = vec![Value::Int(1), Value::Int(2), Value::Int(3)];
+    for event in b.take_events() {
+        for diff in event.diffs {
+            let Diff::List(items) = diff.diff else {
+                continue;
+            };
+            let mut at = 0;
+            for item in items {
+                match item {
+                    DeltaItem::Retain(n) => at += n as usize,
+                    DeltaItem::Insert(new) => {
+                        let n = new.len();
+                        mirror.splice(at..at, new);
+                        at += n;
+                    }
+                    DeltaItem::Delete(n) => {
+                        mirror.drain(at..at + n as usize);
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(mirror, values(&b, &tasks));
+    assert_eq!(mirror, [3, 10, 2].map(Value::from));
+}

@@ -283,7 +283,7 @@ impl SessionNetwork {
     }
 
     fn edit(&mut self, replica: usize, doc: &str) {
-        let choice = self.rng.random_range(0..10);
+        let choice = self.rng.random_range(0..13);
         let position = self.rng.random::<u64>();
         let word = ["a", "bc", "déf", "🙂", "xyz "][self.rng.random_range(0..5)];
         let amount = self.rng.random_range(-5..=5);
@@ -295,6 +295,7 @@ impl SessionNetwork {
             ContainerId::counter("score"),
             ContainerId::register("title"),
         );
+        let board = ContainerId::movable_list("board");
         document
             .transact(Some("sim"), |tx| {
                 let len = tx.doc().text(&body).map_or(0, |text| text.len());
@@ -321,6 +322,19 @@ impl SessionNetwork {
                         }
                     }
                     8 => tx.counter_add(&score, amount),
+                    10 => {
+                        let moving = tx.doc().list_len(&board);
+                        tx.movable_insert(&board, position % (moving + 1), vec![Value::from(word)])
+                    }
+                    11 | 12 if tx.doc().list_len(&board) > 0 => {
+                        let moving = tx.doc().list_len(&board);
+                        let (from, to) = (position % moving, (position / 13) % moving);
+                        match (choice, amount) {
+                            (11, _) => tx.movable_move(&board, from, to),
+                            (_, ..=-3) => tx.movable_delete(&board, from, 1),
+                            _ => tx.movable_set(&board, from, amount),
+                        }
+                    }
                     _ => tx.register_set(&title, word),
                 }
             })

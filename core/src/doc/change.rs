@@ -31,12 +31,30 @@ pub enum Op {
     /// CRDT, so lists share the text's ordering; `values` holds one value per inserted
     /// element, in the order of the delta's inserts.
     List {
-        /// The list.
+        /// The list (plain or movable).
         target: ContainerId,
         /// The sequence edits.
         delta: TextDelta,
         /// The inserted values.
         values: Vec<Value>,
+    },
+    /// Moves an element of a movable list to the slot `delta` inserts.
+    Move {
+        /// The movable list.
+        target: ContainerId,
+        /// The element, by the slot it was first inserted into.
+        element: Dot,
+        /// Inserts the new slot and deletes the old one.
+        delta: TextDelta,
+    },
+    /// Replaces the value of an element of a movable list.
+    Replace {
+        /// The movable list.
+        target: ContainerId,
+        /// The element.
+        element: Dot,
+        /// The new value.
+        value: Value,
     },
     /// Sets a map key (`Some`) or deletes it (`None`).
     MapSet {
@@ -69,6 +87,8 @@ impl Op {
         match self {
             Op::Text { target, .. }
             | Op::List { target, .. }
+            | Op::Move { target, .. }
+            | Op::Replace { target, .. }
             | Op::MapSet { target, .. }
             | Op::CounterAdd { target, .. }
             | Op::RegisterSet { target, .. } => target,

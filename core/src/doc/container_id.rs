@@ -14,6 +14,8 @@ pub enum Kind {
     Map,
     /// A sequence of values.
     List,
+    /// A sequence of values that can also be moved and replaced in place.
+    MovableList,
     /// A number that replicas add to.
     Counter,
     /// One value, last writer wins.
@@ -21,12 +23,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 5] = [
+    pub(crate) const ALL: [Kind; 6] = [
         Kind::Text,
         Kind::Map,
         Kind::List,
         Kind::Counter,
         Kind::Register,
+        Kind::MovableList,
     ];
 
     pub(crate) fn code(self) -> u8 {
@@ -36,6 +39,7 @@ impl Kind {
             Kind::List => 2,
             Kind::Counter => 3,
             Kind::Register => 4,
+            Kind::MovableList => 5,
         }
     }
 
@@ -101,6 +105,11 @@ impl ContainerId {
     /// The root list `name`.
     pub fn list(name: &str) -> Self {
         Self::root(name, Kind::List)
+    }
+
+    /// The root movable list `name`.
+    pub fn movable_list(name: &str) -> Self {
+        Self::root(name, Kind::MovableList)
     }
 
     /// The root counter `name`.

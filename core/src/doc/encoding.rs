@@ -28,6 +28,8 @@ const OP_LIST: u64 = 1;
 const OP_MAP_SET: u64 = 2;
 const OP_COUNTER_ADD: u64 = 3;
 const OP_REGISTER_SET: u64 = 4;
+const OP_MOVE: u64 = 5;
+const OP_REPLACE: u64 = 6;
 
 /// Deepest map path a container name may have; deeper names are refused so that
 /// hostile input cannot make names quadratic in size.
@@ -200,6 +202,8 @@ pub(crate) fn write_changes<'a>(
         Op::MapSet { .. } => OP_MAP_SET,
         Op::CounterAdd { .. } => OP_COUNTER_ADD,
         Op::RegisterSet { .. } => OP_REGISTER_SET,
+        Op::Move { .. } => OP_MOVE,
+        Op::Replace { .. } => OP_REPLACE,
     }));
     out.rle_column(ops().map(|op| table[op.target()]));
     let mut fields = Writer::default();
@@ -225,6 +229,14 @@ pub(crate) fn write_changes<'a>(
             }
             Op::CounterAdd { amount, .. } => fields.i64(*amount),
             Op::RegisterSet { value, .. } => write_value(&mut fields, value),
+            Op::Move { element, delta, .. } => {
+                fields.dot(*element);
+                write_ops(&delta.ops, &mut fields.out);
+            }
+            Op::Replace { element, value, .. } => {
+                fields.dot(*element);
+                write_value(&mut fields, value);
+            }
         }
     }
     out.bytes(&fields.out);
@@ -284,15 +296,16 @@ pub(crate) fn read_changes(input: &mut Reader<'_>) -> Result<Vec<Change>, Error>
 }
 
 fn read_op(kind: u64, target: ContainerId, fields: &mut Reader<'_>) -> Result<Op, Error> {
-    let expected = match kind {
-        OP_TEXT => Kind::Text,
-        OP_LIST => Kind::List,
-        OP_MAP_SET => Kind::Map,
-        OP_COUNTER_ADD => Kind::Counter,
-        OP_REGISTER_SET => Kind::Register,
+    let fits = match kind {
+        OP_TEXT => target.kind == Kind::Text,
+        OP_LIST => matches!(target.kind, Kind::List | Kind::MovableList),
+        OP_MAP_SET => target.kind == Kind::Map,
+        OP_COUNTER_ADD => target.kind == Kind::Counter,
+        OP_REGISTER_SET => target.kind == Kind::Register,
+        OP_MOVE | OP_REPLACE => target.kind == Kind::MovableList,
         _ => return Err(Error::Malformed),
     };
-    if target.kind != expected {
+    if !fits {
         return Err(Error::Invalid(
             "an operation on a container of another kind",
         ));
@@ -327,6 +340,16 @@ fn read_op(kind: u64, target: ContainerId, fields: &mut Reader<'_>) -> Result<Op
         OP_COUNTER_ADD => Op::CounterAdd {
             target,
             amount: fields.i64()?,
+        },
+        OP_MOVE => Op::Move {
+            target,
+            element: fields.dot()?,
+            delta: fields.with_raw(read_ops)?,
+        },
+        OP_REPLACE => Op::Replace {
+            target,
+            element: fields.dot()?,
+            value: read_value(fields)?,
         },
         _ => Op::RegisterSet {
             target,

@@ -129,6 +129,110 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
+    /// Inserts `values` at `index` of a movable list.
+    pub fn movable_insert(
+        &mut self,
+        id: &ContainerId,
+        index: u64,
+        values: Vec<Value>,
+    ) -> Result<(), Error> {
+        self.movable_insert_at(id, index, values).map(|_| ())
+    }
+
+    /// Inserts a new container of `kind` at `index` of a movable list; returns its
+    /// name.
+    pub fn movable_insert_container(
+        &mut self,
+        id: &ContainerId,
+        index: u64,
+        kind: Kind,
+    ) -> Result<ContainerId, Error> {
+        let op = self.movable_insert_at(id, index, alloc::vec![Value::Container(kind)])?;
+        Ok(ContainerId::element(op, 0, kind))
+    }
+
+    fn movable_insert_at(
+        &mut self,
+        id: &ContainerId,
+        index: u64,
+        values: Vec<Value>,
+    ) -> Result<Dot, Error> {
+        let (replica, op, stamp) = (
+            self.doc.replica,
+            self.op_dot(self.ops.len()),
+            self.next_stamp(),
+        );
+        let Container::MovableList(target) = self.container(id, Kind::MovableList)? else {
+            unreachable!("container() checked the kind")
+        };
+        let delta = target.insert(replica, index, &values, op, stamp)?;
+        self.diffs.list(id).insert(index, values.clone());
+        self.ops.push(Op::List {
+            target: id.clone(),
+            delta,
+            values,
+        });
+        Ok(op)
+    }
+
+    /// Deletes `len` elements of a movable list from `index` on.
+    pub fn movable_delete(&mut self, id: &ContainerId, index: u64, len: u64) -> Result<(), Error> {
+        let replica = self.doc.replica;
+        let Container::MovableList(target) = self.container(id, Kind::MovableList)? else {
+            unreachable!("container() checked the kind")
+        };
+        let delta = target.delete(replica, index, len)?;
+        self.diffs.list(id).delete(index, len);
+        self.ops.push(Op::List {
+            target: id.clone(),
+            delta,
+            values: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// Moves the element at `from` of a movable list so that it ends up at `to`.
+    pub fn movable_move(&mut self, id: &ContainerId, from: u64, to: u64) -> Result<(), Error> {
+        let (replica, stamp) = (self.doc.replica, self.next_stamp());
+        let Container::MovableList(target) = self.container(id, Kind::MovableList)? else {
+            unreachable!("container() checked the kind")
+        };
+        let value = target.values().get(from as usize).cloned();
+        let (element, delta) = target.move_element(replica, from, to, stamp)?;
+        let diff = self.diffs.list(id);
+        diff.delete(from, 1);
+        diff.insert(to, value.into_iter().collect());
+        self.ops.push(Op::Move {
+            target: id.clone(),
+            element,
+            delta,
+        });
+        Ok(())
+    }
+
+    /// Replaces the value at `index` of a movable list.
+    pub fn movable_set(
+        &mut self,
+        id: &ContainerId,
+        index: u64,
+        value: impl Into<Value>,
+    ) -> Result<(), Error> {
+        let (value, stamp) = (value.into(), self.next_stamp());
+        let Container::MovableList(target) = self.container(id, Kind::MovableList)? else {
+            unreachable!("container() checked the kind")
+        };
+        let element = target.set(index, value.clone(), stamp)?;
+        let diff = self.diffs.list(id);
+        diff.delete(index, 1);
+        diff.insert(index, alloc::vec![value.clone()]);
+        self.ops.push(Op::Replace {
+            target: id.clone(),
+            element,
+            value,
+        });
+        Ok(())
+    }
+
     /// Sets `key` of a map to a scalar value, or to a new container with
     /// [`Value::Container`] (see [`map_insert_container`](Self::map_insert_container)).
     pub fn map_set(

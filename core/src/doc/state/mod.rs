@@ -3,11 +3,13 @@
 mod counter;
 mod list;
 mod map;
+mod movable_list;
 mod register;
 
 pub(crate) use counter::CounterState;
 pub(crate) use list::{ListState, PLACEHOLDER};
 pub(crate) use map::MapState;
+pub(crate) use movable_list::{MovableEdit, MovableListState};
 pub(crate) use register::RegisterState;
 
 use super::container_id::Kind;
@@ -21,6 +23,7 @@ pub(crate) enum Container {
     Text(Text),
     Map(MapState),
     List(ListState),
+    MovableList(MovableListState),
     Counter(CounterState),
     Register(RegisterState),
 }
@@ -31,6 +34,7 @@ impl Container {
             Kind::Text => Self::Text(Text::new()),
             Kind::Map => Self::Map(MapState::default()),
             Kind::List => Self::List(ListState::default()),
+            Kind::MovableList => Self::MovableList(MovableListState::default()),
             Kind::Counter => Self::Counter(CounterState::default()),
             Kind::Register => Self::Register(RegisterState::default()),
         }
@@ -41,6 +45,7 @@ impl Container {
             Self::Text(text) => text.write_state(with_deleted, &mut out.out),
             Self::Map(map) => map.write(out),
             Self::List(list) => list.write(with_deleted, out),
+            Self::MovableList(list) => list.write(with_deleted, out),
             Self::Counter(counter) => counter.write(out),
             Self::Register(register) => register.write(out),
         }
@@ -51,6 +56,7 @@ impl Container {
             Kind::Text => Self::Text(Text::from_snapshot(input.with_raw(read_ops)?)?),
             Kind::Map => Self::Map(MapState::read(input)?),
             Kind::List => Self::List(ListState::read(input)?),
+            Kind::MovableList => Self::MovableList(MovableListState::read(input)?),
             Kind::Counter => Self::Counter(CounterState::read(input)?),
             Kind::Register => Self::Register(RegisterState::read(input)?),
         })
