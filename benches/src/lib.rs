@@ -10,7 +10,7 @@
 //! - [`results`], [`table`], [`plot`]: the numbers of a run, as a markdown table and
 //!   as an SVG chart of ratios.
 
-pub mod alloc_counter;
+pub use weft_testkit::alloc_counter;
 pub mod check;
 pub mod concurrent;
 pub mod measure;

@@ -65,6 +65,24 @@ use state::Container;
 
 use crate::{Dot, Error, ReplicaId, Text, VersionVector};
 
+/// Encodes changes as an update (what [`Document::export_update`] produces).
+pub fn encode_update<'a>(changes: impl Iterator<Item = &'a Change> + Clone) -> Vec<u8> {
+    let mut out = envelope(UPDATE_KIND);
+    write_changes(&mut out, changes);
+    out.out
+}
+
+/// Decodes an update into its changes, without applying them: what a relay reads to
+/// check who wrote them. Total: any bytes give changes or an error.
+pub fn decode_update(bytes: &[u8]) -> Result<Vec<Change>, Error> {
+    let mut input = open(bytes, UPDATE_KIND)?;
+    let changes = read_changes(&mut input)?;
+    if !input.is_empty() {
+        return Err(Error::Malformed);
+    }
+    Ok(changes)
+}
+
 /// How much a snapshot keeps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SnapshotMode {
@@ -301,9 +319,7 @@ impl Document {
     /// were compacted away; send [`export_snapshot`](Self::export_snapshot) instead.
     pub fn export_update(&self, since: &VersionVector) -> Result<Vec<u8>, Error> {
         let changes = self.changes_since(since)?;
-        let mut out = envelope(UPDATE_KIND);
-        write_changes(&mut out, changes.iter().copied());
-        Ok(out.out)
+        Ok(encode_update(changes.iter().copied()))
     }
 
     /// The changes `since` lacks, in causal order.
@@ -367,11 +383,7 @@ impl Document {
             let parts = read_snapshot(&mut input)?;
             self.merge_snapshot(lamport, parts, &mut diffs)
         } else {
-            let mut input = open(bytes, UPDATE_KIND)?;
-            let changes = read_changes(&mut input)?;
-            if !input.is_empty() {
-                return Err(Error::Malformed);
-            }
+            let changes = decode_update(bytes)?;
             self.apply_changes(changes, &mut diffs)
         };
         let diffs = diffs.finish();

@@ -1,6 +1,8 @@
 //! Test helpers for weft, shared by the crates' test suites: a seeded simulated network
 //! that drops, duplicates, reorders and partitions, and loaders for the editing traces.
 
+pub mod alloc_counter;
+pub mod doc_edits;
 pub mod fuzz_checks;
 pub mod network;
 pub mod session_network;

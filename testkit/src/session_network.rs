@@ -12,10 +12,9 @@ use std::collections::BTreeMap;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use weft_core::doc::{SnapshotMode, UndoManager};
-use weft_core::{
-    ContainerId, Document, Kind, ReplicaId, SessionConfig, SessionEvent, SyncSession, Value,
-    VersionVector,
-};
+use weft_core::{Document, ReplicaId, SessionConfig, SessionEvent, SyncSession, VersionVector};
+
+use crate::doc_edits::random_edit;
 
 /// The documents every replica syncs.
 pub const DOCS: [&str; 2] = ["notes", "board"];
@@ -283,62 +282,8 @@ impl SessionNetwork {
     }
 
     fn edit(&mut self, replica: usize, doc: &str) {
-        let choice = self.rng.random_range(0..13);
-        let position = self.rng.random::<u64>();
-        let word = ["a", "bc", "déf", "🙂", "xyz "][self.rng.random_range(0..5)];
-        let amount = self.rng.random_range(-5..=5);
         let document = self.replicas[replica].get_mut(doc).unwrap();
-        let (body, tasks, meta, score, title) = (
-            ContainerId::text("body"),
-            ContainerId::list("tasks"),
-            ContainerId::map("meta"),
-            ContainerId::counter("score"),
-            ContainerId::register("title"),
-        );
-        let board = ContainerId::movable_list("board");
-        document
-            .transact(Some("sim"), |tx| {
-                let len = tx.doc().text(&body).map_or(0, |text| text.len());
-                let items = tx.doc().list_len(&tasks);
-                match choice {
-                    0..=2 => tx.text_insert(&body, position % (len + 1), word),
-                    3 if len > 0 => {
-                        let at = position % len;
-                        tx.text_delete(&body, at, 1 + (position / 7) % (len - at).min(3))
-                    }
-                    4 => tx.list_insert(&tasks, position % (items + 1), vec![Value::from(word)]),
-                    5 if items > 0 => tx.list_delete(&tasks, position % items, 1),
-                    6 => {
-                        let child = tx.map_insert_container(&meta, "todo", Kind::List)?;
-                        let inner = tx.doc().list_len(&child);
-                        tx.list_insert(&child, position % (inner + 1), vec![Value::Int(amount)])
-                    }
-                    7 => {
-                        let key = ["k1", "k2", "k3"][(position % 3) as usize];
-                        if amount < -3 {
-                            tx.map_delete(&meta, key)
-                        } else {
-                            tx.map_set(&meta, key, amount)
-                        }
-                    }
-                    8 => tx.counter_add(&score, amount),
-                    10 => {
-                        let moving = tx.doc().list_len(&board);
-                        tx.movable_insert(&board, position % (moving + 1), vec![Value::from(word)])
-                    }
-                    11 | 12 if tx.doc().list_len(&board) > 0 => {
-                        let moving = tx.doc().list_len(&board);
-                        let (from, to) = (position % moving, (position / 13) % moving);
-                        match (choice, amount) {
-                            (11, _) => tx.movable_move(&board, from, to),
-                            (_, ..=-3) => tx.movable_delete(&board, from, 1),
-                            _ => tx.movable_set(&board, from, amount),
-                        }
-                    }
-                    _ => tx.register_set(&title, word),
-                }
-            })
-            .expect("a valid local edit");
+        random_edit(document, &mut self.rng);
         let undo = self.undo[replica].get_mut(doc).unwrap();
         for event in document.take_events() {
             undo.record(&event, self.now);

@@ -1,12 +1,12 @@
-//! A global allocator that counts the bytes currently allocated, to measure how much
-//! memory a document holds.
+//! A global allocator that counts the bytes currently allocated, and the most held at
+//! once, to measure how much memory a document holds and how much decoding takes.
 //!
 //! Counting requested sizes (not what the system allocator rounds them up to) keeps the
 //! number a property of the library rather than of the platform's allocator. A binary
 //! opts in by installing it:
 //!
 //! ```
-//! use weft_benches::alloc_counter::{self, CountingAllocator};
+//! use weft_testkit::alloc_counter::{self, CountingAllocator};
 //!
 //! #[global_allocator]
 //! static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -22,6 +22,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 static ALLOCATED: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let now = ALLOCATED.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
 
 /// The system allocator, plus a count of the bytes it currently holds for the program.
 pub struct CountingAllocator;
@@ -33,7 +39,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: the caller upholds `alloc`'s contract, which `System` shares.
         let pointer = unsafe { System.alloc(layout) };
         if !pointer.is_null() {
-            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+            grew(layout.size());
         }
         pointer
     }
@@ -42,7 +48,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: as for `alloc`.
         let pointer = unsafe { System.alloc_zeroed(layout) };
         if !pointer.is_null() {
-            ALLOCATED.fetch_add(layout.size(), Ordering::Relaxed);
+            grew(layout.size());
         }
         pointer
     }
@@ -57,7 +63,7 @@ unsafe impl GlobalAlloc for CountingAllocator {
         // SAFETY: as for `dealloc`, and the caller upholds `realloc`'s size rules.
         let moved = unsafe { System.realloc(pointer, layout, new_size) };
         if !moved.is_null() {
-            ALLOCATED.fetch_add(new_size, Ordering::Relaxed);
+            grew(new_size);
             ALLOCATED.fetch_sub(layout.size(), Ordering::Relaxed);
         }
         moved
@@ -68,4 +74,14 @@ unsafe impl GlobalAlloc for CountingAllocator {
 /// that does not install it.
 pub fn allocated() -> usize {
     ALLOCATED.load(Ordering::Relaxed)
+}
+
+/// The most bytes held at once since the last [`reset_peak`].
+pub fn peak() -> usize {
+    PEAK.load(Ordering::Relaxed)
+}
+
+/// Starts measuring the peak from what is allocated now.
+pub fn reset_peak() {
+    PEAK.store(allocated(), Ordering::Relaxed);
 }

@@ -1,0 +1,178 @@
+//! Golden vectors: the exact bytes of each encoding, committed under `tests/golden/`,
+//! so the format cannot change by accident. A deliberate change regenerates them with
+//! `WEFT_BLESS=1 cargo test -p weft-core --test golden` (and, if old bytes no longer
+//! decode the same, a new format version).
+
+use std::path::PathBuf;
+
+use weft_core::sync::Message;
+use weft_core::{ContainerId, Document, Kind, ReplicaId, SnapshotMode, VersionVector};
+
+/// Two replicas, every container type, concurrent edits, deletions and nesting.
+fn sample() -> Document {
+    let (mut a, mut b) = (
+        Document::new(ReplicaId::new(1)),
+        Document::new(ReplicaId::new(2)),
+    );
+    let (body, meta, items, board, likes, title) = (
+        ContainerId::text("body"),
+        ContainerId::map("meta"),
+        ContainerId::list("items"),
+        ContainerId::movable_list("board"),
+        ContainerId::counter("likes"),
+        ContainerId::register("title"),
+    );
+    a.transact(Some("setup"), |tx| {
+        tx.text_insert(&body, 0, "Hello, wörld 🙂")?;
+        tx.map_set(&meta, "version", 1)?;
+        let tags = tx.map_insert_container(&meta, "tags", Kind::List)?;
+        tx.list_push(&tags, "crdt")?;
+        tx.list_insert(&items, 0, vec![1.into(), 2.5.into(), true.into()])?;
+        tx.movable_insert(
+            &board,
+            0,
+            vec!["todo".into(), "doing".into(), "done".into()],
+        )?;
+        tx.counter_add(&likes, 3)?;
+        tx.register_set(&title, "Notes")
+    })
+    .unwrap();
+    b.import(&a.export_update(b.version()).unwrap(), None)
+        .unwrap();
+    a.transact(None, |tx| {
+        tx.text_delete(&body, 5, 7)?;
+        tx.movable_move(&board, 2, 0)
+    })
+    .unwrap();
+    b.transact(None, |tx| {
+        tx.text_insert(&body, 0, "¡")?;
+        tx.map_delete(&meta, "version")?;
+        let note = tx.list_insert_container(&items, 1, Kind::Text)?;
+        tx.text_insert(&note, 0, "nested")?;
+        tx.counter_add(&likes, -1)
+    })
+    .unwrap();
+    a.import(&b.export_update(a.version()).unwrap(), None)
+        .unwrap();
+    a
+}
+
+const EXPECTED_VIEW: &str = r#"{"board":["done","todo","doing"],"body":"¡Hello 🙂","items":[1,"nested",2.5,true],"likes":2,"meta":{"tags":["crdt"]},"title":"Notes"}"#;
+
+fn vectors() -> Vec<(&'static str, Vec<u8>)> {
+    let doc = sample();
+    let mut version = VersionVector::new();
+    version.advance(ReplicaId::new(1), 3);
+    vec![
+        (
+            "update.bin",
+            doc.export_update(&VersionVector::new()).unwrap(),
+        ),
+        ("snapshot-full.bin", doc.export_snapshot(SnapshotMode::Full)),
+        (
+            "snapshot-shallow.bin",
+            doc.export_snapshot(SnapshotMode::Shallow),
+        ),
+        (
+            "message-hello.bin",
+            Message::Hello {
+                protocol: 1,
+                replica: ReplicaId::new(0xa11ce),
+            }
+            .encode(),
+        ),
+        (
+            "message-subscribe.bin",
+            Message::Subscribe {
+                doc: "notes".into(),
+                version: version.clone(),
+            }
+            .encode(),
+        ),
+        (
+            "message-update.bin",
+            Message::Update {
+                doc: "notes".into(),
+                seq: 7,
+                catch_up: true,
+                payload: vec![1, 2, 3],
+            }
+            .encode(),
+        ),
+        (
+            "message-ack.bin",
+            Message::Ack {
+                doc: "notes".into(),
+                seq: 7,
+                version,
+            }
+            .encode(),
+        ),
+        (
+            "message-awareness.bin",
+            Message::Awareness {
+                doc: "notes".into(),
+                replica: ReplicaId::new(2),
+                clock: 4,
+                state: Some(b"{\"cursor\":3}".to_vec()),
+            }
+            .encode(),
+        ),
+        (
+            "message-error.bin",
+            Message::Error {
+                message: "no".into(),
+            }
+            .encode(),
+        ),
+    ]
+}
+
+fn golden(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name)
+}
+
+#[test]
+fn encodings_match_the_committed_bytes() {
+    let bless = std::env::var_os("WEFT_BLESS").is_some();
+    for (name, bytes) in vectors() {
+        if bless {
+            std::fs::write(golden(name), &bytes).unwrap();
+            continue;
+        }
+        let committed = std::fs::read(golden(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            committed == bytes,
+            "{name}: the encoding changed; if on purpose, rerun with WEFT_BLESS=1"
+        );
+    }
+}
+
+#[test]
+fn committed_documents_decode_to_the_same_contents() {
+    assert_eq!(sample().view().to_json(), EXPECTED_VIEW);
+    for name in ["update.bin", "snapshot-full.bin", "snapshot-shallow.bin"] {
+        let bytes = std::fs::read(golden(name)).unwrap();
+        let mut doc = Document::new(ReplicaId::new(9));
+        doc.import(&bytes, None).unwrap();
+        assert_eq!(doc.view().to_json(), EXPECTED_VIEW, "{name}");
+    }
+}
+
+#[test]
+fn committed_messages_decode() {
+    for (name, bytes) in vectors()
+        .into_iter()
+        .filter(|(n, _)| n.starts_with("message"))
+    {
+        let committed = std::fs::read(golden(name)).unwrap();
+        assert_eq!(
+            Message::decode(&committed),
+            Message::decode(&bytes),
+            "{name}"
+        );
+        assert!(Message::decode(&committed).is_ok());
+    }
+}
