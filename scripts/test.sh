@@ -48,10 +48,10 @@ out="$root/target/wasm-node"
 wasm-bindgen --target nodejs --out-dir "$out" "$root/target/wasm32-unknown-unknown/release/weft_wasm.wasm"
 WEFT_WASM_NODE="$out/weft_wasm.js" node --test --test-reporter=tap wasm/tests/ | tee "$root/target/node-test.log"
 
-step "fuzzing (${FUZZ_SECONDS:-30} s per target)"
+step "fuzzing (${FUZZ_SECONDS:-60} s per target)"
 for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
     log="$root/target/fuzz-$target.log"
-    if ! cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time="${FUZZ_SECONDS:-30}" >"$log" 2>&1; then
+    if ! cargo +nightly fuzz run --fuzz-dir fuzz "$target" -- -max_total_time="${FUZZ_SECONDS:-60}" >"$log" 2>&1; then
         tail -n 60 "$log"
         echo "fuzz target $target failed: commit the input in fuzz/artifacts/$target as a regression test"
         exit 1

@@ -28,6 +28,29 @@
 //! never interleave, stored as run-length spans in a B-tree. Its operations travel as
 //! a [`TextDelta`], and it keeps its own backlog.
 //!
+//! # Documents and sync
+//!
+//! Apps sync a [`Document`]: named containers (texts, maps, lists, movable lists,
+//! counters, registers), nested in maps and lists, edited in transactions that
+//! observers see as editor-style deltas, with undo, history, snapshots and
+//! compaction ([`doc`]). A [`SyncSession`] speaks the sync protocol with one peer
+//! over any transport, with no I/O of its own ([`sync`]). The binary format of both
+//! is specified in `docs/wire-format.md`.
+//!
+//! ```
+//! use weft_core::{ContainerId, Document, ReplicaId};
+//!
+//! let body = ContainerId::text("body");
+//! let mut alice = Document::new(ReplicaId::new(1));
+//! let mut bob = Document::new(ReplicaId::new(2));
+//! alice.transact(None, |tx| tx.text_insert(&body, 0, "hello"))?;
+//! bob.import(&alice.export_update(bob.version())?, None)?;
+//! bob.transact(None, |tx| tx.text_insert(&body, 5, " world"))?;
+//! alice.import(&bob.export_update(alice.version())?, None)?;
+//! assert_eq!(alice.view().to_json(), r#"{"body":"hello world"}"#);
+//! # Ok::<(), weft_core::Error>(())
+//! ```
+//!
 //! ```
 //! use weft_core::{AWSet, Causal, DeltaCrdt, Lattice, ReplicaId};
 //!
