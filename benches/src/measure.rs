@@ -32,6 +32,11 @@ pub enum Measure {
     ShallowSize,
     /// Time to load the full snapshot into an editable document and read its text.
     LoadSnapshot,
+    /// Time for a replica holding the first half of the trace to catch up with one
+    /// holding all of it, through the library's sync exchange, and read its text.
+    SyncCatchUp,
+    /// Bytes that exchange sends, both ways.
+    SyncBytes,
     /// Size of the history a concurrent trace leaves.
     ConcurrentHistorySize,
     /// Time to merge that history into an empty document and read its text.
@@ -49,7 +54,7 @@ pub enum Unit {
 
 impl Measure {
     /// The measures taken on a sequential trace, in table order.
-    pub const SEQUENTIAL: [Self; 10] = [
+    pub const SEQUENTIAL: [Self; 12] = [
         Self::Replay,
         Self::Memory,
         Self::EncodeHistory,
@@ -60,6 +65,8 @@ impl Measure {
         Self::EncodeShallow,
         Self::ShallowSize,
         Self::LoadSnapshot,
+        Self::SyncCatchUp,
+        Self::SyncBytes,
     ];
 
     /// The measures taken on a concurrent trace, in table order.
@@ -72,6 +79,7 @@ impl Measure {
             | Self::HistorySize
             | Self::SnapshotSize
             | Self::ShallowSize
+            | Self::SyncBytes
             | Self::ConcurrentHistorySize => Unit::Bytes,
             Self::Replay
             | Self::EncodeHistory
@@ -79,6 +87,7 @@ impl Measure {
             | Self::EncodeSnapshot
             | Self::EncodeShallow
             | Self::LoadSnapshot
+            | Self::SyncCatchUp
             | Self::ConcurrentMerge => Unit::Milliseconds,
         }
     }
@@ -106,6 +115,10 @@ impl Measure {
             Self::LoadSnapshot => {
                 "decode the full snapshot into an editable document, up to reading its text"
             }
+            Self::SyncCatchUp => {
+                "a replica holding the first half of the trace catches up with one holding all of it through the library's sync exchange (version out, missing changes back), up to reading its text"
+            }
+            Self::SyncBytes => "bytes that exchange sends, both ways",
             Self::ConcurrentHistorySize => {
                 "size of the history left by replaying the concurrent trace, one replica per agent"
             }
@@ -129,6 +142,8 @@ impl fmt::Display for Measure {
             Self::EncodeShallow => "encode shallow",
             Self::ShallowSize => "shallow size",
             Self::LoadSnapshot => "load snapshot",
+            Self::SyncCatchUp => "sync catch-up",
+            Self::SyncBytes => "sync bytes",
             Self::ConcurrentHistorySize => "concurrent history size",
             Self::ConcurrentMerge => "concurrent merge",
         })
@@ -155,7 +170,7 @@ pub fn sequential<S: TextSubject>(
         check::text(S::NAME, trace_name, measure, actual, &trace.end_content)
     };
 
-    let (doc, replay, memory) = replayed::<S>(trace, runs);
+    let (mut doc, replay, memory) = replayed::<S>(trace, runs);
     verify(Measure::Replay, &S::text(&doc));
     let mut cells = vec![
         (Measure::Replay, Some(millis(replay))),
@@ -196,7 +211,47 @@ pub fn sequential<S: TextSubject>(
         (Measure::ShallowSize, size_of(shallow.as_ref())),
         (Measure::LoadSnapshot, time_of(loaded.as_ref())),
     ]);
+
+    let synced = caught_up::<S>(trace, &mut doc, runs);
+    if let Some(synced) = &synced {
+        verify(Measure::SyncCatchUp, &synced.output.1);
+    }
+    cells.extend([
+        (Measure::SyncCatchUp, time_of(synced.as_ref())),
+        (
+            Measure::SyncBytes,
+            synced.as_ref().map(|synced| synced.output.0 as f64),
+        ),
+    ]);
     cells
+}
+
+/// Syncs a replica of the trace's first half with `doc` `runs` times (building each
+/// behind replica is not timed); returns the bytes sent and the text of the last run,
+/// with the median time.
+fn caught_up<S: TextSubject>(
+    trace: &SequentialTrace,
+    doc: &mut S::Doc,
+    runs: usize,
+) -> Option<Timed<(usize, String)>> {
+    let half = SequentialTrace {
+        end_content: String::new(),
+        txns: trace.txns[..trace.txns.len() / 2].to_vec(),
+    };
+    let mut times = Vec::with_capacity(runs);
+    let mut output = None;
+    for _ in 0..runs {
+        let behind = S::replay(&half);
+        let start = Instant::now();
+        let (synced, bytes) = S::sync(doc, behind)?;
+        let text = S::text(&synced);
+        times.push(start.elapsed());
+        output = Some((bytes, text));
+    }
+    Some(Timed {
+        output: output?,
+        time: median(times),
+    })
 }
 
 /// Measures library `S` on a concurrent trace: builds its history (not timed), then

@@ -79,6 +79,14 @@ pub trait TextSubject {
     /// [`shallow_snapshot`](Self::shallow_snapshot) into an editable document.
     fn load(snapshot: &[u8]) -> Option<Self::Doc>;
 
+    /// Brings `behind`, which holds a prefix of `ahead`'s history, up to date the way
+    /// two replicas of the library sync: `behind` tells `ahead` what it has (a version
+    /// vector, state vector or sync message), `ahead` answers with what it lacks, and
+    /// `behind` applies that, until the library's exchange is done. Returns the
+    /// synced document and the bytes that crossed the wire, or `None` if the library
+    /// has no such exchange.
+    fn sync(ahead: &mut Self::Doc, behind: Self::Doc) -> Option<(Self::Doc, usize)>;
+
     /// Replays a concurrent trace with one replica per agent, each transaction made on
     /// a replica holding exactly the merge of its parents, and returns the resulting
     /// history in the same form as [`history`](Self::history), ready for

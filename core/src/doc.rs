@@ -40,6 +40,7 @@ mod change;
 mod container_id;
 mod encoding;
 mod event;
+mod history;
 mod state;
 mod transaction;
 mod undo;
@@ -61,12 +62,13 @@ pub use value::{Value, View};
 pub(crate) use encoding::{envelope, open};
 use encoding::{read_changes, read_snapshot, write_changes, write_snapshot};
 use event::DiffBuilder;
+use history::History;
 use state::Container;
 
 use crate::{Dot, Error, ReplicaId, Text, VersionVector};
 
 /// Encodes changes as an update (what [`Document::export_update`] produces).
-pub fn encode_update<'a>(changes: impl Iterator<Item = &'a Change> + Clone) -> Vec<u8> {
+pub fn encode_update<'a>(changes: impl Iterator<Item = &'a Change>) -> Vec<u8> {
     let mut out = envelope(UPDATE_KIND);
     write_changes(&mut out, changes);
     out.out
@@ -115,13 +117,14 @@ pub struct Document {
     /// The highest Lamport time seen; the next local operation takes the one after.
     lamport: u64,
     containers: BTreeMap<ContainerId, Container>,
-    /// Each replica's changes above `base`, by counter.
-    history: BTreeMap<ReplicaId, Vec<Change>>,
+    /// Each replica's changes above `base`.
+    history: History,
     /// Changes at or below this were compacted away (or arrived inside a snapshot).
     base: VersionVector,
     /// Changes that arrived before what they depend on.
     pending: Vec<Change>,
     events: Vec<DocEvent>,
+    events_enabled: bool,
 }
 
 impl Document {
@@ -133,10 +136,11 @@ impl Document {
             version: VersionVector::new(),
             lamport: 0,
             containers: BTreeMap::new(),
-            history: BTreeMap::new(),
+            history: History::default(),
             base: VersionVector::new(),
             pending: Vec::new(),
             events: Vec::new(),
+            events_enabled: true,
         }
     }
 
@@ -172,6 +176,16 @@ impl Document {
         let result = edit(&mut transaction);
         transaction.commit();
         result
+    }
+
+    /// Turns events on (the default) or off. A document nobody observes (a relay's,
+    /// one loaded in bulk) turns them off: working out editor deltas costs time on
+    /// large imports, and an [`UndoManager`] needs them on.
+    pub fn set_events(&mut self, enabled: bool) {
+        self.events_enabled = enabled;
+        if !enabled {
+            self.events.clear();
+        }
     }
 
     /// The events queued since the last call, oldest first.
@@ -318,28 +332,15 @@ impl Document {
     /// that `since` does not, in causal order. [`Error::Compacted`] if some of them
     /// were compacted away; send [`export_snapshot`](Self::export_snapshot) instead.
     pub fn export_update(&self, since: &VersionVector) -> Result<Vec<u8>, Error> {
-        let changes = self.changes_since(since)?;
-        Ok(encode_update(changes.iter().copied()))
+        let mut out = envelope(UPDATE_KIND);
+        self.history.write_since(&mut out, since, &self.version)?;
+        Ok(out.out)
     }
 
-    /// The changes `since` lacks, in causal order.
-    pub fn changes_since(&self, since: &VersionVector) -> Result<Vec<&Change>, Error> {
-        let mut changes = Vec::new();
-        for (replica, counter) in self.version.iter() {
-            let known = since.get(replica);
-            if known >= counter {
-                continue;
-            }
-            if known < self.base.get(replica) {
-                return Err(Error::Compacted);
-            }
-            let history = self.history.get(&replica).map_or(&[][..], Vec::as_slice);
-            let first = history.partition_point(|change| change.last_counter() <= known);
-            changes.extend(&history[first..]);
-        }
-        // A change's Lamport time is above those of everything it depends on.
-        changes.sort_by_key(|change| (change.lamport, change.id.replica()));
-        Ok(changes)
+    /// The changes `since` lacks, decoded, in causal order. Consecutive changes of one
+    /// replica with nothing between them come as one.
+    pub fn changes_since(&self, since: &VersionVector) -> Result<Vec<Change>, Error> {
+        decode_update(&self.export_update(since)?)
     }
 
     /// The document's state, encoded.
@@ -347,18 +348,20 @@ impl Document {
         let mut out = envelope(SNAPSHOT_KIND);
         out.u64(self.lamport);
         let full = mode == SnapshotMode::Full;
-        let (base, history) = if full {
-            (&self.base, self.history.values().flatten().collect())
-        } else {
-            (&self.version, Vec::new())
-        };
+        let base = if full { &self.base } else { &self.version };
         write_snapshot(
             &mut out,
             &self.version,
             base,
             &self.containers,
             full,
-            history.iter().copied(),
+            |out| {
+                if full {
+                    self.history.write_all(out);
+                } else {
+                    write_changes(out, core::iter::empty());
+                }
+            },
         );
         out.out
     }
@@ -366,8 +369,10 @@ impl Document {
     /// A document loaded from a snapshot, edited as `replica`.
     pub fn from_snapshot(replica: ReplicaId, bytes: &[u8]) -> Result<Self, Error> {
         let mut document = Self::new(replica);
+        // Nobody observes a document before it exists: no events to work out.
+        document.set_events(false);
         document.import(bytes, None)?;
-        document.events.clear();
+        document.set_events(true);
         Ok(document)
     }
 
@@ -376,7 +381,7 @@ impl Document {
     /// Observers get one event tagged with `origin`.
     pub fn import(&mut self, bytes: &[u8], origin: Option<&str>) -> Result<Imported, Error> {
         let kind = bytes.get(3).copied();
-        let mut diffs = DiffBuilder::default();
+        let mut diffs = DiffBuilder::new(self.events_enabled);
         let result = if kind == Some(SNAPSHOT_KIND) {
             let mut input = open(bytes, SNAPSHOT_KIND)?;
             let lamport = input.u64()?;
@@ -387,7 +392,7 @@ impl Document {
             self.apply_changes(changes, &mut diffs)
         };
         let diffs = diffs.finish();
-        if !diffs.is_empty() {
+        if self.events_enabled && !diffs.is_empty() {
             self.events.push(DocEvent {
                 local: false,
                 origin: origin.map(String::from),
@@ -407,6 +412,14 @@ impl Document {
         let mut refused = None;
         let mut applied = 0;
         for change in changes {
+            let change = match self.unseen_part(change) {
+                Ok(Some(change)) => change,
+                Ok(None) => continue,
+                Err(error) => {
+                    refused = refused.or(Some(error));
+                    continue;
+                }
+            };
             match self.readiness(&change) {
                 Ok(Readiness::Ready) => {
                     if let Err(error) = self.apply_change(change, diffs) {
@@ -439,6 +452,9 @@ impl Document {
             let mut progressed = false;
             let pending = core::mem::take(&mut self.pending);
             for change in pending {
+                let Ok(Some(change)) = self.unseen_part(change) else {
+                    continue;
+                };
                 match self.readiness(&change) {
                     Ok(Readiness::Ready) => {
                         if let Err(error) = self.apply_change(change, diffs) {
@@ -455,6 +471,14 @@ impl Document {
                 return applied;
             }
         }
+    }
+
+    /// The part of `change` this document has not applied: all of it, a tail (a run
+    /// of changes that was merged after this document saw its start), or none.
+    fn unseen_part(&self, change: Change) -> Result<Option<Change>, Error> {
+        self.readiness(&change)?;
+        let known = self.version.get(change.id.replica());
+        Ok(change.split_after(known).1)
     }
 
     fn readiness(&self, change: &Change) -> Result<Readiness, Error> {
@@ -476,9 +500,6 @@ impl Document {
         }
         if last <= known {
             return Ok(Readiness::Known);
-        }
-        if first <= known {
-            return Err(Error::Invalid("a change that overlaps one already applied"));
         }
         let ready = first == known + 1 && self.version.includes(&change.deps);
         Ok(if ready {
@@ -509,10 +530,7 @@ impl Document {
         self.lamport = self
             .lamport
             .max(change.lamport + change.ops.len() as u64 - 1);
-        self.history
-            .entry(change.id.replica())
-            .or_default()
-            .push(change);
+        self.history.push(&change);
     }
 
     fn apply_op(
@@ -608,6 +626,14 @@ impl Document {
         if !parts.version.includes(&parts.base) {
             return Err(Error::Invalid("a snapshot compacted past its own version"));
         }
+        let outside = parts.history.iter().any(|change| {
+            let replica = change.id.replica();
+            change.id.counter() <= parts.base.get(replica)
+                || change.last_counter() > parts.version.get(replica)
+        });
+        if outside {
+            return Err(Error::Invalid("a snapshot's history outside its version"));
+        }
         let mut refused = None;
         for (id, theirs) in parts.containers {
             if let Err(error) = self.merge_container(id, theirs, diffs) {
@@ -617,23 +643,10 @@ impl Document {
         self.version.merge(&parts.version);
         self.base.merge(&parts.base);
         self.lamport = self.lamport.max(lamport);
-        for change in parts.history {
-            let replica = change.id.replica();
-            if change.id.counter() <= parts.base.get(replica)
-                || change.last_counter() > parts.version.get(replica)
-            {
-                return Err(Error::Invalid("a snapshot's history outside its version"));
-            }
-            let history = self.history.entry(replica).or_default();
-            let at = history.partition_point(|mine| mine.id.counter() < change.id.counter());
-            if history.get(at).is_none_or(|mine| mine.id != change.id) {
-                history.insert(at, change);
-            }
+        for change in &parts.history {
+            self.history.insert(change);
         }
-        for (replica, history) in &mut self.history {
-            let base = self.base.get(*replica);
-            history.retain(|change| change.id.counter() > base);
-        }
+        self.history.compact(&self.base)?;
         let applied = self.retry_pending(diffs, &mut refused);
         match refused {
             Some(error) => Err(error),
@@ -702,13 +715,15 @@ impl Document {
     /// hold (the meet of their versions). Peers that need older changes afterwards get
     /// a snapshot.
     pub fn compact(&mut self, stable: &VersionVector) {
-        for (replica, history) in &mut self.history {
-            let upto = stable.get(*replica).min(self.version.get(*replica));
-            let keep = history.partition_point(|change| change.last_counter() <= upto);
-            if keep > 0 {
-                let last = history[keep - 1].last_counter();
-                history.drain(..keep);
-                self.base.advance(*replica, last);
+        let mut upto = VersionVector::new();
+        for (replica, counter) in stable.iter() {
+            upto.advance(replica, counter.min(self.version.get(replica)));
+        }
+        // Compaction only forgets: a history that no longer decodes (it never
+        // should) keeps it all.
+        if let Ok(forgotten) = self.history.compact(&upto) {
+            for (replica, last) in forgotten {
+                self.base.advance(replica, last);
             }
         }
     }
@@ -755,24 +770,25 @@ impl Document {
         if !self.version.includes(to) {
             return Err(Error::Invalid("a version this document has not seen"));
         }
-        let mut changes: Vec<&Change> = self
-            .history
-            .values()
-            .flatten()
-            .filter(|change| to.contains(change.id))
-            .collect();
-        changes.sort_by_key(|change| (change.lamport, change.id.replica()));
         let mut document = Document::new(self.replica);
-        let mut ignored = DiffBuilder::default();
-        let mut diffs = DiffBuilder::default();
-        for change in changes {
-            let before = from.is_some_and(|from| from.contains(change.id));
-            let sink = if before || from.is_none() {
-                &mut ignored
-            } else {
-                &mut diffs
+        let mut ignored = DiffBuilder::new(false);
+        let mut diffs = DiffBuilder::new(true);
+        let empty = VersionVector::new();
+        let from = from.unwrap_or(&empty);
+        for change in self.history.changes()? {
+            // A stored change may run past either version: only its part up to `to`
+            // counts, and its part after `from` is the diff.
+            let replica = change.id.replica();
+            let Some(change) = change.up_to(to.get(replica)) else {
+                continue;
             };
-            document.apply_change(change.clone(), sink)?;
+            let (before, after) = change.split_after(from.get(replica));
+            if let Some(before) = before {
+                document.apply_change(before, &mut ignored)?;
+            }
+            if let Some(after) = after {
+                document.apply_change(after, &mut diffs)?;
+            }
         }
         Ok((document, diffs.finish()))
     }

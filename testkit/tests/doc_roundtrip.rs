@@ -34,9 +34,9 @@ proptest! {
     fn updates_round_trip(seed in any::<u64>(), edits in 1usize..60) {
         let doc = document(seed, edits);
         let changes = doc.changes_since(&VersionVector::new()).unwrap();
-        let bytes = encode_update(changes.iter().copied());
+        let bytes = encode_update(changes.iter());
         let decoded = decode_update(&bytes).unwrap();
-        prop_assert_eq!(decoded.iter().collect::<Vec<_>>(), changes);
+        prop_assert_eq!(&decoded, &changes);
         let mut copy = Document::new(ReplicaId::new(3));
         copy.import(&bytes, None).unwrap();
         prop_assert_eq!(copy.view(), doc.view());

@@ -6,6 +6,7 @@
 //! - snapshot: `save()`, the compressed document format, with the full history.
 //! - shallow snapshot: none; Automerge always keeps the whole history.
 
+use automerge::sync::{self, SyncDoc};
 use automerge::transaction::Transactable;
 use automerge::{ActorId, LoadOptions, ObjId, ObjType, ROOT, ReadDoc, TextEncoding};
 use weft_testkit::traces::{ConcurrentTrace, Patch, SequentialTrace};
@@ -110,6 +111,45 @@ impl TextSubject for Automerge {
         let doc = automerge::Automerge::load_with_options(snapshot, options)
             .expect("Automerge loads its own document");
         Some(AutomergeText::received(doc))
+    }
+
+    /// Automerge's sync protocol (heads, Bloom filters, then changes), run until
+    /// neither side has anything to say.
+    fn sync(
+        ahead: &mut AutomergeText,
+        mut behind: AutomergeText,
+    ) -> Option<(AutomergeText, usize)> {
+        let ahead = &mut ahead.doc;
+        let (mut ahead_state, mut behind_state) = (sync::State::new(), sync::State::new());
+        let mut bytes = 0;
+        loop {
+            let mut quiet = true;
+            if let Some(message) = behind.doc.generate_sync_message(&mut behind_state) {
+                let encoded = message.encode();
+                bytes += encoded.len();
+                let message =
+                    sync::Message::decode(&encoded).expect("Automerge decodes its message");
+                ahead
+                    .receive_sync_message(&mut ahead_state, message)
+                    .expect("Automerge takes its own message");
+                quiet = false;
+            }
+            if let Some(message) = ahead.generate_sync_message(&mut ahead_state) {
+                let encoded = message.encode();
+                bytes += encoded.len();
+                let message =
+                    sync::Message::decode(&encoded).expect("Automerge decodes its message");
+                behind
+                    .doc
+                    .receive_sync_message(&mut behind_state, message)
+                    .expect("Automerge takes its own message");
+                quiet = false;
+            }
+            if quiet {
+                break;
+            }
+        }
+        Some((behind, bytes))
     }
 
     fn concurrent_history(trace: &ConcurrentTrace) -> Option<Vec<u8>> {

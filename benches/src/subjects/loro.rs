@@ -10,7 +10,7 @@
 //! Loro decodes lazily, so merge and load are timed up to reading the text, like
 //! every library, which makes the deferred work count.
 
-use loro::{ExportMode, LoroDoc, LoroText};
+use loro::{ExportMode, LoroDoc, LoroText, VersionVector};
 use weft_testkit::traces::{ConcurrentTrace, Patch, SequentialTrace};
 
 use crate::concurrent::{self, Replica};
@@ -110,6 +110,21 @@ impl TextSubject for Loro {
     fn load(snapshot: &[u8]) -> Option<LoroTextDoc> {
         let doc = LoroDoc::from_snapshot(snapshot).expect("Loro loads its own snapshot");
         Some(LoroTextDoc::around(doc))
+    }
+
+    /// The version vector out, the updates it lacks back.
+    fn sync(ahead: &mut LoroTextDoc, behind: LoroTextDoc) -> Option<(LoroTextDoc, usize)> {
+        let request = behind.doc.oplog_vv().encode();
+        let version = VersionVector::decode(&request).expect("Loro decodes its version");
+        let answer = ahead
+            .doc
+            .export(ExportMode::updates(&version))
+            .expect("Loro exports its updates");
+        behind
+            .doc
+            .import(&answer)
+            .expect("Loro imports its own update");
+        Some((behind, request.len() + answer.len()))
     }
 
     fn concurrent_history(trace: &ConcurrentTrace) -> Option<Vec<u8>> {

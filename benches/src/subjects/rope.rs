@@ -52,6 +52,10 @@ impl TextSubject for Rope {
         None
     }
 
+    fn sync(_: &mut JumpRope, _: JumpRope) -> Option<(JumpRope, usize)> {
+        None
+    }
+
     fn concurrent_history(_: &ConcurrentTrace) -> Option<Vec<u8>> {
         None
     }

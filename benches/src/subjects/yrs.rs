@@ -16,6 +16,7 @@
 
 use weft_testkit::traces::{ConcurrentTrace, Patch, SequentialTrace};
 use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
 use yrs::{
     ClientID, Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, TextRef, Transact,
     TransactionMut, Update,
@@ -127,6 +128,20 @@ impl TextSubject for Yrs {
     fn load(snapshot: &[u8]) -> Option<YrsDoc> {
         let update = Update::decode_v2(snapshot).expect("yrs decodes its own v2 update");
         Some(YrsDoc::decoded(update, true))
+    }
+
+    /// y-protocols' sync step 1 and 2: the state vector out, the diff back.
+    fn sync(ahead: &mut YrsDoc, behind: YrsDoc) -> Option<(YrsDoc, usize)> {
+        let request = behind.doc.transact().state_vector().encode_v1();
+        let state = StateVector::decode_v1(&request).expect("yrs decodes its state vector");
+        let answer = ahead.doc.transact().encode_state_as_update_v1(&state);
+        let update = Update::decode_v1(&answer).expect("yrs decodes its own update");
+        behind
+            .doc
+            .transact_mut()
+            .apply_update(update)
+            .expect("yrs applies its own update");
+        Some((behind, request.len() + answer.len()))
     }
 
     fn concurrent_history(trace: &ConcurrentTrace) -> Option<Vec<u8>> {

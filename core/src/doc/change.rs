@@ -124,6 +124,36 @@ impl Change {
         }
     }
 
+    /// The operations up to counter `last`, or `None` if there are none.
+    pub(crate) fn up_to(mut self, last: u64) -> Option<Change> {
+        let keep = usize::try_from(last.checked_sub(self.id.counter())? + 1).ok()?;
+        self.ops.truncate(keep);
+        Some(self)
+    }
+
+    /// The operations up to counter `last`, and those after it: the later part
+    /// depends on the earlier.
+    pub(crate) fn split_after(self, last: u64) -> (Option<Change>, Option<Change>) {
+        let Some(before) = last.checked_sub(self.id.counter()).map(|n| n + 1) else {
+            return (None, Some(self));
+        };
+        let before = usize::try_from(before).unwrap_or(usize::MAX);
+        if before >= self.ops.len() {
+            return (Some(self), None);
+        }
+        let mut deps = self.deps.clone();
+        deps.advance(self.id.replica(), last);
+        let after = Change {
+            id: self.op_dot(before),
+            lamport: self.lamport + before as u64,
+            deps,
+            ops: self.ops[before..].to_vec(),
+        };
+        let mut head = self;
+        head.ops.truncate(before);
+        (Some(head), Some(after))
+    }
+
     /// The dot of the `index`-th operation.
     pub fn op_dot(&self, index: usize) -> Dot {
         Dot::new(self.id.replica(), self.id.counter() + index as u64)

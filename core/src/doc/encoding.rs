@@ -172,31 +172,9 @@ pub(crate) fn read_id(input: &mut Reader<'_>) -> Result<ContainerId, Error> {
     Ok(ContainerId { base, path, kind })
 }
 
-/// Writes changes: a table of containers, the change headers, then the operations by
-/// column.
-pub(crate) fn write_changes<'a>(
-    out: &mut Writer,
-    changes: impl Iterator<Item = &'a Change> + Clone,
-) {
-    let mut table: BTreeMap<&ContainerId, u64> = BTreeMap::new();
-    for op in changes.clone().flat_map(|change| &change.ops) {
-        table.entry(op.target()).or_default();
-    }
-    out.u64(table.len() as u64);
-    for (at, (id, index)) in table.iter_mut().enumerate() {
-        *index = at as u64;
-        write_id(out, id);
-    }
-    out.u64(changes.clone().count() as u64);
-    for change in changes.clone() {
-        out.u64(change.id.replica().get());
-        out.u64(change.id.counter());
-        out.u64(change.lamport);
-        out.version(&change.deps);
-        out.u64(change.ops.len() as u64);
-    }
-    let ops = || changes.clone().flat_map(|change| &change.ops);
-    out.rle_column(ops().map(|op| match op {
+/// The kind column's value for `op`.
+fn op_kind(op: &Op) -> u64 {
+    match op {
         Op::Text { .. } => OP_TEXT,
         Op::List { .. } => OP_LIST,
         Op::MapSet { .. } => OP_MAP_SET,
@@ -204,42 +182,217 @@ pub(crate) fn write_changes<'a>(
         Op::RegisterSet { .. } => OP_REGISTER_SET,
         Op::Move { .. } => OP_MOVE,
         Op::Replace { .. } => OP_REPLACE,
-    }));
-    out.rle_column(ops().map(|op| table[op.target()]));
-    let mut fields = Writer::default();
-    for op in ops() {
-        match op {
-            Op::Text { delta, .. } => write_ops(&delta.ops, &mut fields.out),
-            Op::List { delta, values, .. } => {
-                write_ops(&delta.ops, &mut fields.out);
-                fields.u64(values.len() as u64);
-                values
-                    .iter()
-                    .for_each(|value| write_value(&mut fields, value));
-            }
-            Op::MapSet { key, value, .. } => {
-                fields.str(key);
-                match value {
-                    None => fields.u8(0),
-                    Some(value) => {
-                        fields.u8(1);
-                        write_value(&mut fields, value);
-                    }
+    }
+}
+
+/// Appends the operation's own fields.
+fn write_op_fields(op: &Op, fields: &mut Writer) {
+    match op {
+        Op::Text { delta, .. } => write_ops(&delta.ops, &mut fields.out),
+        Op::List { delta, values, .. } => {
+            write_ops(&delta.ops, &mut fields.out);
+            fields.u64(values.len() as u64);
+            values.iter().for_each(|value| write_value(fields, value));
+        }
+        Op::MapSet { key, value, .. } => {
+            fields.str(key);
+            match value {
+                None => fields.u8(0),
+                Some(value) => {
+                    fields.u8(1);
+                    write_value(fields, value);
                 }
             }
-            Op::CounterAdd { amount, .. } => fields.i64(*amount),
-            Op::RegisterSet { value, .. } => write_value(&mut fields, value),
-            Op::Move { element, delta, .. } => {
-                fields.dot(*element);
-                write_ops(&delta.ops, &mut fields.out);
-            }
-            Op::Replace { element, value, .. } => {
-                fields.dot(*element);
-                write_value(&mut fields, value);
+        }
+        Op::CounterAdd { amount, .. } => fields.i64(*amount),
+        Op::RegisterSet { value, .. } => write_value(fields, value),
+        Op::Move { element, delta, .. } => {
+            fields.dot(*element);
+            write_ops(&delta.ops, &mut fields.out);
+        }
+        Op::Replace { element, value, .. } => {
+            fields.dot(*element);
+            write_value(fields, value);
+        }
+    }
+}
+
+/// Container names by number, as runs refer to them.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Table {
+    ids: Vec<ContainerId>,
+    index: BTreeMap<ContainerId, u64>,
+}
+
+impl Table {
+    pub(crate) fn intern(&mut self, id: &ContainerId) -> u64 {
+        if let Some(&at) = self.index.get(id) {
+            return at;
+        }
+        let at = self.ids.len() as u64;
+        self.ids.push(id.clone());
+        self.index.insert(id.clone(), at);
+        at
+    }
+
+    fn get(&self, at: u64) -> Result<&ContainerId, Error> {
+        usize::try_from(at)
+            .ok()
+            .and_then(|at| self.ids.get(at))
+            .ok_or(Error::Malformed)
+    }
+}
+
+/// Consecutive changes of one replica, stored encoded by column: what a document
+/// keeps as history. Changes merge into one run when nothing came between them (the
+/// later one depends on exactly the earlier one's dependencies and the earlier one,
+/// and continues its counters and Lamport times), which makes the run a valid change
+/// in itself; a replica typing alone keeps a single run.
+#[derive(Clone, Debug)]
+pub(crate) struct Run {
+    pub(crate) id: Dot,
+    pub(crate) lamport: u64,
+    pub(crate) deps: VersionVector,
+    pub(crate) len: u64,
+    kinds: Vec<(u64, u64)>,
+    /// Container numbers in the history's table.
+    targets: Vec<(u64, u64)>,
+    fields: Vec<u8>,
+}
+
+impl Run {
+    pub(crate) fn new(change: &Change, table: &mut Table) -> Self {
+        let mut run = Self {
+            id: change.id,
+            lamport: change.lamport,
+            deps: change.deps.clone(),
+            len: 0,
+            kinds: Vec::new(),
+            targets: Vec::new(),
+            fields: Vec::new(),
+        };
+        run.push_ops(&change.ops, table);
+        run
+    }
+
+    pub(crate) fn last_counter(&self) -> u64 {
+        self.id.counter() + self.len - 1
+    }
+
+    /// Whether `change` continues this run with nothing between them.
+    pub(crate) fn continues_with(&self, change: &Change) -> bool {
+        let replica = self.id.replica();
+        let last = self.last_counter();
+        change.id == Dot::new(replica, last + 1)
+            && change.lamport == self.lamport + self.len
+            && change.deps.len() == self.deps.len() + usize::from(self.deps.get(replica) == 0)
+            && change.deps.iter().all(|(other, counter)| {
+                if other == replica {
+                    counter == last
+                } else {
+                    counter == self.deps.get(other)
+                }
+            })
+    }
+
+    pub(crate) fn append(&mut self, change: &Change, table: &mut Table) {
+        self.push_ops(&change.ops, table);
+    }
+
+    fn push_ops(&mut self, ops: &[Op], table: &mut Table) {
+        let mut fields = Writer {
+            out: core::mem::take(&mut self.fields),
+        };
+        for op in ops {
+            push_rle(&mut self.kinds, op_kind(op));
+            push_rle(&mut self.targets, table.intern(op.target()));
+            write_op_fields(op, &mut fields);
+        }
+        self.fields = fields.out;
+        self.len += ops.len() as u64;
+    }
+
+    /// The run as one change, its operations decoded.
+    pub(crate) fn to_change(&self, table: &Table) -> Result<Change, Error> {
+        let mut fields = Reader::new(&self.fields);
+        let mut ops = Vec::new();
+        let kinds = self
+            .kinds
+            .iter()
+            .flat_map(|&(k, n)| core::iter::repeat_n(k, n as usize));
+        let targets = self
+            .targets
+            .iter()
+            .flat_map(|&(t, n)| core::iter::repeat_n(t, n as usize));
+        for (kind, target) in kinds.zip(targets) {
+            ops.push(read_op(kind, table.get(target)?.clone(), &mut fields)?);
+        }
+        Ok(Change {
+            id: self.id,
+            lamport: self.lamport,
+            deps: self.deps.clone(),
+            ops,
+        })
+    }
+}
+
+fn push_rle(column: &mut Vec<(u64, u64)>, value: u64) {
+    match column.last_mut() {
+        Some((last, count)) if *last == value => *count += 1,
+        _ => column.push((value, 1)),
+    }
+}
+
+/// Writes changes: a table of containers, the change headers, then the operations by
+/// column.
+pub(crate) fn write_changes<'a>(out: &mut Writer, changes: impl Iterator<Item = &'a Change>) {
+    let mut table = Table::default();
+    let runs: Vec<Run> = changes.map(|change| Run::new(change, &mut table)).collect();
+    write_runs(out, runs.iter(), &table);
+}
+
+/// Writes runs, each as one change, with the containers they use.
+pub(crate) fn write_runs<'a>(
+    out: &mut Writer,
+    runs: impl Iterator<Item = &'a Run> + Clone,
+    table: &Table,
+) {
+    // The table written holds the containers used, in name order, so the bytes do not
+    // depend on the order a document first met its containers.
+    let mut used: BTreeMap<&ContainerId, u64> = BTreeMap::new();
+    for run in runs.clone() {
+        for &(target, _) in &run.targets {
+            if let Ok(id) = table.get(target) {
+                used.insert(id, 0);
             }
         }
     }
-    out.bytes(&fields.out);
+    out.u64(used.len() as u64);
+    for (at, (id, index)) in used.iter_mut().enumerate() {
+        *index = at as u64;
+        write_id(out, id);
+    }
+    out.u64(runs.clone().count() as u64);
+    for run in runs.clone() {
+        out.u64(run.id.replica().get());
+        out.u64(run.id.counter());
+        out.u64(run.lamport);
+        out.version(&run.deps);
+        out.u64(run.len);
+    }
+    out.rle_runs(runs.clone().flat_map(|run| run.kinds.iter().copied()));
+    out.rle_runs(runs.clone().flat_map(|run| {
+        run.targets.iter().map(|&(target, count)| {
+            let id = table
+                .get(target)
+                .expect("a run's containers are in its table");
+            (used[id], count)
+        })
+    }));
+    out.u64(runs.clone().map(|run| run.fields.len() as u64).sum());
+    for run in runs {
+        out.out.extend_from_slice(&run.fields);
+    }
 }
 
 /// Reads what [`write_changes`] wrote.
@@ -366,13 +519,14 @@ pub(crate) struct SnapshotParts {
     pub(crate) history: Vec<Change>,
 }
 
-pub(crate) fn write_snapshot<'a>(
+/// Writes a snapshot body; `history` writes the history part.
+pub(crate) fn write_snapshot(
     out: &mut Writer,
     version: &VersionVector,
     base: &VersionVector,
     containers: &BTreeMap<ContainerId, Container>,
     with_deleted: bool,
-    history: impl Iterator<Item = &'a Change> + Clone,
+    history: impl FnOnce(&mut Writer),
 ) {
     out.version(version);
     out.version(base);
@@ -381,7 +535,7 @@ pub(crate) fn write_snapshot<'a>(
         write_id(out, id);
         container.write(with_deleted, out);
     }
-    write_changes(out, history);
+    history(out);
 }
 
 pub(crate) fn read_snapshot(input: &mut Reader<'_>) -> Result<SnapshotParts, Error> {

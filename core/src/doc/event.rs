@@ -72,11 +72,25 @@ impl Piece for Vec<Value> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeqDelta<T> {
     items: Vec<DeltaItem<T>>,
+    /// Drops every edit: for documents that record no events.
+    ignoring: bool,
 }
 
 impl<T> Default for SeqDelta<T> {
     fn default() -> Self {
-        Self { items: Vec::new() }
+        Self {
+            items: Vec::new(),
+            ignoring: false,
+        }
+    }
+}
+
+impl<T> SeqDelta<T> {
+    fn ignoring() -> Self {
+        Self {
+            items: Vec::new(),
+            ignoring: true,
+        }
     }
 }
 
@@ -95,7 +109,7 @@ impl<T: Piece> SeqDelta<T> {
 
     /// Records that `content` was inserted at `position`.
     pub fn insert(&mut self, position: u64, content: T) {
-        if content.len() == 0 {
+        if self.ignoring || content.len() == 0 {
             return;
         }
         let at = self.cut(position);
@@ -105,7 +119,7 @@ impl<T: Piece> SeqDelta<T> {
 
     /// Records that `len` items from `position` on were removed.
     pub fn delete(&mut self, position: u64, len: u64) {
-        if len == 0 {
+        if self.ignoring || len == 0 {
             return;
         }
         let start = self.cut(position);
@@ -235,9 +249,13 @@ pub struct DocEvent {
     pub(crate) inverse: Vec<Inverse>,
 }
 
-/// Collects the diffs of one transaction or import, container by container.
+/// Collects the diffs of one transaction or import, container by container; or,
+/// for a document that records no events, nothing.
 #[derive(Default)]
 pub(crate) struct DiffBuilder {
+    off: bool,
+    ignored_text: SeqDelta<String>,
+    ignored_list: SeqDelta<Vec<Value>>,
     texts: BTreeMap<ContainerId, SeqDelta<String>>,
     lists: BTreeMap<ContainerId, SeqDelta<Vec<Value>>>,
     maps: BTreeMap<ContainerId, BTreeMap<String, Option<Value>>>,
@@ -246,15 +264,37 @@ pub(crate) struct DiffBuilder {
 }
 
 impl DiffBuilder {
+    pub(crate) fn new(enabled: bool) -> Self {
+        Self {
+            off: !enabled,
+            ignored_text: SeqDelta::ignoring(),
+            ignored_list: SeqDelta::ignoring(),
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn is_off(&self) -> bool {
+        self.off
+    }
+
     pub(crate) fn text(&mut self, target: &ContainerId) -> &mut SeqDelta<String> {
+        if self.off {
+            return &mut self.ignored_text;
+        }
         self.texts.entry(target.clone()).or_default()
     }
 
     pub(crate) fn list(&mut self, target: &ContainerId) -> &mut SeqDelta<Vec<Value>> {
+        if self.off {
+            return &mut self.ignored_list;
+        }
         self.lists.entry(target.clone()).or_default()
     }
 
     pub(crate) fn map_key(&mut self, target: &ContainerId, key: &str, value: Option<Value>) {
+        if self.off {
+            return;
+        }
         self.maps
             .entry(target.clone())
             .or_default()
@@ -262,11 +302,17 @@ impl DiffBuilder {
     }
 
     pub(crate) fn counter(&mut self, target: &ContainerId, amount: i64) {
+        if self.off {
+            return;
+        }
         let total = self.counters.entry(target.clone()).or_default();
         *total = total.wrapping_add(amount);
     }
 
     pub(crate) fn register(&mut self, target: &ContainerId, value: Value) {
+        if self.off {
+            return;
+        }
         self.registers.insert(target.clone(), value);
     }
 

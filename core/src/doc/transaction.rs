@@ -30,6 +30,7 @@ pub struct Transaction<'a> {
 impl<'a> Transaction<'a> {
     pub(crate) fn new(doc: &'a mut Document, origin: Option<String>) -> Result<Self, Error> {
         let first = doc.version.next_dot(doc.replica)?;
+        let diffs = DiffBuilder::new(doc.events_enabled);
         Ok(Self {
             first,
             lamport: doc.lamport + 1,
@@ -37,7 +38,7 @@ impl<'a> Transaction<'a> {
             doc,
             origin,
             ops: Vec::new(),
-            diffs: DiffBuilder::default(),
+            diffs,
             inverse: Vec::new(),
         })
     }
@@ -83,7 +84,7 @@ impl<'a> Transaction<'a> {
         };
         let delta = target.delete(replica, position, len)?;
         self.diffs.text(id).delete(position, len);
-        self.inverse.extend(Inverse::deleted(id, &delta));
+        self.note(|| Inverse::deleted(id, &delta));
         self.push_sequence(id, delta, Vec::new());
         Ok(())
     }
@@ -124,7 +125,7 @@ impl<'a> Transaction<'a> {
         };
         let delta = target.delete(replica, index, len)?;
         self.diffs.list(id).delete(index, len);
-        self.inverse.extend(Inverse::deleted(id, &delta));
+        self.note(|| Inverse::deleted(id, &delta));
         self.push_sequence(id, delta, Vec::new());
         Ok(())
     }
@@ -272,9 +273,11 @@ impl<'a> Transaction<'a> {
         };
         target.add(replica, amount);
         self.diffs.counter(id, amount);
-        self.inverse.push(Inverse::CounterAdd {
-            target: id.clone(),
-            amount,
+        self.note(|| {
+            Some(Inverse::CounterAdd {
+                target: id.clone(),
+                amount,
+            })
         });
         match self.ops.last_mut() {
             Some(Op::CounterAdd {
@@ -299,10 +302,12 @@ impl<'a> Transaction<'a> {
         let previous = target.get().cloned();
         target.set(value.clone(), stamp);
         self.diffs.register(id, value.clone());
-        self.inverse.push(Inverse::RegisterSet {
-            target: id.clone(),
-            set: value.clone(),
-            previous,
+        self.note(|| {
+            Some(Inverse::RegisterSet {
+                target: id.clone(),
+                set: value.clone(),
+                previous,
+            })
         });
         self.ops.push(Op::RegisterSet {
             target: id.clone(),
@@ -352,11 +357,13 @@ impl<'a> Transaction<'a> {
         let previous = target.get(key).cloned();
         target.set(key, value.clone(), stamp);
         self.diffs.map_key(id, key, value.clone());
-        self.inverse.push(Inverse::MapSet {
-            target: id.clone(),
-            key: key.into(),
-            set: value.clone(),
-            previous,
+        self.note(|| {
+            Some(Inverse::MapSet {
+                target: id.clone(),
+                key: key.into(),
+                set: value.clone(),
+                previous,
+            })
         });
         self.ops.push(Op::MapSet {
             target: id.clone(),
@@ -369,7 +376,7 @@ impl<'a> Transaction<'a> {
     /// Records a text or list edit, joining the previous operation when it edits the
     /// same container: typing makes one operation per transaction, not per key.
     fn push_sequence(&mut self, id: &ContainerId, delta: crate::TextDelta, values: Vec<Value>) {
-        self.inverse.extend(Inverse::inserted(id, &delta));
+        self.note(|| Inverse::inserted(id, &delta));
         match self.ops.last_mut() {
             Some(Op::Text {
                 target,
@@ -406,6 +413,14 @@ impl<'a> Transaction<'a> {
             .or_insert_with(|| Container::new(kind)))
     }
 
+    /// Records how to take an operation back, when the document records events (an
+    /// [`UndoManager`](super::UndoManager) reads it from them).
+    fn note(&mut self, inverse: impl FnOnce() -> Option<Inverse>) {
+        if !self.diffs.is_off() {
+            self.inverse.extend(inverse());
+        }
+    }
+
     fn op_dot(&self, index: usize) -> Dot {
         Dot::new(self.first.replica(), self.first.counter() + index as u64)
     }
@@ -428,6 +443,9 @@ impl<'a> Transaction<'a> {
             ops: self.ops,
         };
         self.doc.record(change);
+        if self.diffs.is_off() {
+            return;
+        }
         let diffs = self.diffs.finish();
         self.doc.events.push(DocEvent {
             local: true,

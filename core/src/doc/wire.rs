@@ -52,17 +52,18 @@ impl Writer {
         }
     }
 
-    /// A column of numbers as runs: (value, how many times) pairs.
-    pub(crate) fn rle_column(&mut self, values: impl IntoIterator<Item = u64>) {
-        let mut runs: Vec<(u64, u64)> = Vec::new();
-        for value in values {
-            match runs.last_mut() {
-                Some((last, count)) if *last == value => *count += 1,
-                _ => runs.push((value, 1)),
+    /// A column of numbers as runs: (value, how many times) pairs, neighbouring runs
+    /// of the same value joined.
+    pub(crate) fn rle_runs(&mut self, runs: impl IntoIterator<Item = (u64, u64)>) {
+        let mut joined: Vec<(u64, u64)> = Vec::new();
+        for (value, count) in runs {
+            match joined.last_mut() {
+                Some((last, total)) if *last == value => *total += count,
+                _ => joined.push((value, count)),
             }
         }
-        self.u64(runs.len() as u64);
-        for (value, count) in runs {
+        self.u64(joined.len() as u64);
+        for (value, count) in joined {
             self.u64(value);
             self.u64(count);
         }
