@@ -106,6 +106,10 @@ pub struct Imported {
     pub pending: usize,
 }
 
+/// Most changes that may wait for missing ones; past it, a peer is sending changes
+/// that build on what it never sends, and further ones are refused.
+const MAX_PENDING: usize = 65_536;
+
 /// Deepest nesting the JSON view follows; deeper containers show as null.
 const MAX_VIEW_DEPTH: usize = 256;
 
@@ -122,7 +126,7 @@ pub struct Document {
     /// Changes at or below this were compacted away (or arrived inside a snapshot).
     base: VersionVector,
     /// Changes that arrived before what they depend on.
-    pending: Vec<Change>,
+    pending: BTreeMap<Dot, Change>,
     events: Vec<DocEvent>,
     events_enabled: bool,
 }
@@ -138,7 +142,7 @@ impl Document {
             containers: BTreeMap::new(),
             history: History::default(),
             base: VersionVector::new(),
-            pending: Vec::new(),
+            pending: BTreeMap::new(),
             events: Vec::new(),
             events_enabled: true,
         }
@@ -428,10 +432,13 @@ impl Document {
                     applied += 1;
                 }
                 Ok(Readiness::Known) => {}
+                Ok(Readiness::Waiting) if self.pending.len() >= MAX_PENDING => {
+                    refused = refused.or(Some(Error::Invalid(
+                        "too many changes wait for missing ones; sync from a snapshot",
+                    )));
+                }
                 Ok(Readiness::Waiting) => {
-                    if !self.pending.contains(&change) {
-                        self.pending.push(change);
-                    }
+                    self.pending.entry(change.id).or_insert(change);
                 }
                 Err(error) => refused = refused.or(Some(error)),
             }
@@ -451,7 +458,7 @@ impl Document {
         loop {
             let mut progressed = false;
             let pending = core::mem::take(&mut self.pending);
-            for change in pending {
+            for change in pending.into_values() {
                 let Ok(Some(change)) = self.unseen_part(change) else {
                     continue;
                 };
@@ -463,7 +470,9 @@ impl Document {
                         applied += 1;
                         progressed = true;
                     }
-                    Ok(Readiness::Waiting) => self.pending.push(change),
+                    Ok(Readiness::Waiting) => {
+                        self.pending.insert(change.id, change);
+                    }
                     Ok(Readiness::Known) | Err(_) => {}
                 }
             }

@@ -71,6 +71,19 @@ impl VersionVector {
         Ok(Dot::new(replica, counter))
     }
 
+    /// The events both hold (pointwise minimum): what is causally stable among
+    /// replicas whose versions these are.
+    pub fn meet(&self, other: &Self) -> Self {
+        let mut meet = Self::new();
+        for (replica, counter) in self.iter() {
+            let shared = counter.min(other.get(replica));
+            if shared > 0 {
+                meet.advance(replica, shared);
+            }
+        }
+        meet
+    }
+
     /// Whether every event of `other` is here too (`other <= self`).
     pub fn includes(&self, other: &Self) -> bool {
         other

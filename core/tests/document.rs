@@ -433,3 +433,33 @@ fn movable_list_events_replay_to_the_same_values() {
     assert_eq!(mirror, values(&b, &tasks));
     assert_eq!(mirror, [3, 10, 2].map(Value::from));
 }
+
+#[test]
+fn changes_waiting_for_missing_ones_are_capped() {
+    use weft_core::Dot;
+    use weft_core::doc::{Change, Op, encode_update};
+    // Replica 7's changes from counter 2 on, without its first: none can apply.
+    let replica = ReplicaId::new(7);
+    let changes: Vec<Change> = (2..70_000u64)
+        .map(|counter| {
+            let mut deps = VersionVector::new();
+            deps.advance(replica, counter - 1);
+            Change {
+                id: Dot::new(replica, counter),
+                lamport: counter,
+                deps,
+                ops: vec![Op::CounterAdd {
+                    target: ContainerId::counter("c"),
+                    amount: 1,
+                }],
+            }
+        })
+        .collect();
+    let mut a = doc(1);
+    let result = a.import(&encode_update(changes.iter()), None);
+    assert!(matches!(result, Err(Error::Invalid(_))));
+    assert_eq!(a.pending_len(), 65_536);
+    a.transact(None, |tx| tx.counter_add(&ContainerId::counter("c"), 1))
+        .unwrap();
+    assert_eq!(a.counter(&ContainerId::counter("c")), 1);
+}

@@ -272,7 +272,7 @@ impl SessionNetwork {
                     .get(&(peer, doc.to_string()))
                     .cloned()
                     .unwrap_or_default();
-                stable = meet(&stable, &heard);
+                stable = stable.meet(&heard);
             }
             self.replicas[replica]
                 .get_mut(doc)
@@ -356,16 +356,4 @@ impl SessionNetwork {
         }
         Ok(views)
     }
-}
-
-/// The events both versions hold.
-fn meet(a: &VersionVector, b: &VersionVector) -> VersionVector {
-    let mut meet = VersionVector::new();
-    for (replica, counter) in a.iter() {
-        let shared = counter.min(b.get(replica));
-        if shared > 0 {
-            meet.advance(replica, shared);
-        }
-    }
-    meet
 }
