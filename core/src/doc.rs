@@ -389,6 +389,9 @@ impl Document {
         let result = if kind == Some(SNAPSHOT_KIND) {
             let mut input = open(bytes, SNAPSHOT_KIND)?;
             let lamport = input.u64()?;
+            if lamport > encoding::MAX_LAMPORT {
+                return Err(Error::Malformed);
+            }
             let parts = read_snapshot(&mut input)?;
             self.merge_snapshot(lamport, parts, &mut diffs)
         } else {

@@ -31,6 +31,10 @@ const OP_REGISTER_SET: u64 = 4;
 const OP_MOVE: u64 = 5;
 const OP_REPLACE: u64 = 6;
 
+/// Highest Lamport time a change or snapshot may carry: far beyond any real
+/// history, and far enough below `u64::MAX` that counting on from it never overflows.
+pub(crate) const MAX_LAMPORT: u64 = 1 << 62;
+
 /// Deepest map path a container name may have; deeper names are refused so that
 /// hostile input cannot make names quadratic in size.
 pub(crate) const MAX_PATH: usize = 64;
@@ -411,7 +415,7 @@ pub(crate) fn read_changes(input: &mut Reader<'_>) -> Result<Vec<Change>, Error>
         let lamport = input.u64()?;
         let deps = input.version()?;
         let ops = input.count(1)?;
-        if ops == 0 || counter == 0 {
+        if ops == 0 || counter == 0 || lamport.saturating_add(ops as u64) > MAX_LAMPORT {
             return Err(Error::Malformed);
         }
         // Every operation's fields take at least one byte.

@@ -33,7 +33,10 @@ impl<'a> Transaction<'a> {
         let diffs = DiffBuilder::new(doc.events_enabled);
         Ok(Self {
             first,
-            lamport: doc.lamport + 1,
+            lamport: doc
+                .lamport
+                .checked_add(1)
+                .ok_or(Error::Invalid("Lamport time exhausted"))?,
             deps: doc.version.clone(),
             doc,
             origin,
