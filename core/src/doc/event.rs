@@ -66,12 +66,25 @@ impl Piece for Vec<Value> {
     }
 }
 
+/// Most items a chunk of a [`SeqDelta`] holds before it splits.
+const CHUNK: usize = 64;
+
+/// Consecutive items of a delta, with how long a stretch of the new sequence they
+/// cover, so that finding a position skips whole chunks.
+#[derive(Clone, Debug, PartialEq)]
+struct Chunk<T> {
+    items: Vec<DeltaItem<T>>,
+    len: u64,
+}
+
 /// A delta built from positional edits made one after another: each edit's position
 /// counts the sequence as the edits before it left it, and the result is one delta
-/// against the sequence before all of them.
+/// against the sequence before all of them. Items live in chunks, so an edit costs
+/// the number of chunks plus one chunk's items, not the whole delta: an import of many
+/// scattered edits stays fast.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeqDelta<T> {
-    items: Vec<DeltaItem<T>>,
+    chunks: Vec<Chunk<T>>,
     /// Drops every edit: for documents that record no events.
     ignoring: bool,
 }
@@ -79,7 +92,7 @@ pub struct SeqDelta<T> {
 impl<T> Default for SeqDelta<T> {
     fn default() -> Self {
         Self {
-            items: Vec::new(),
+            chunks: Vec::new(),
             ignoring: false,
         }
     }
@@ -88,22 +101,32 @@ impl<T> Default for SeqDelta<T> {
 impl<T> SeqDelta<T> {
     fn ignoring() -> Self {
         Self {
-            items: Vec::new(),
+            chunks: Vec::new(),
             ignoring: true,
         }
+    }
+}
+
+/// How much of the new sequence an item covers.
+fn covered<T: Piece>(item: &DeltaItem<T>) -> u64 {
+    match item {
+        DeltaItem::Retain(n) => *n,
+        DeltaItem::Insert(content) => content.len(),
+        DeltaItem::Delete(_) => 0,
     }
 }
 
 impl<T: Piece> SeqDelta<T> {
     /// The steps, without a trailing retain.
     pub fn into_items(self) -> Vec<DeltaItem<T>> {
-        self.items
+        normalized(self.chunks.into_iter().flat_map(|chunk| chunk.items))
     }
 
     /// Whether the delta changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.items
+        self.chunks
             .iter()
+            .flat_map(|chunk| &chunk.items)
             .all(|item| matches!(item, DeltaItem::Retain(_)))
     }
 
@@ -112,9 +135,8 @@ impl<T: Piece> SeqDelta<T> {
         if self.ignoring || content.len() == 0 {
             return;
         }
-        let at = self.cut(position);
-        self.items.insert(at, DeltaItem::Insert(content));
-        self.normalize();
+        let (chunk, index) = self.cut(position);
+        self.put(chunk, index, DeltaItem::Insert(content));
     }
 
     /// Records that `len` items from `position` on were removed.
@@ -122,94 +144,146 @@ impl<T: Piece> SeqDelta<T> {
         if self.ignoring || len == 0 {
             return;
         }
-        let start = self.cut(position);
-        let end = self.cut(position + len);
-        let mut removed = 0;
-        for item in &mut self.items[start..end] {
-            match item {
-                // Removing what this delta inserted: it never existed for the reader.
-                DeltaItem::Insert(_) => *item = DeltaItem::Retain(0),
-                DeltaItem::Retain(n) => {
-                    removed += *n;
-                    *item = DeltaItem::Retain(0);
-                }
-                DeltaItem::Delete(_) => {}
+        self.cut(position + len);
+        let (mut chunk, mut index) = self.cut(position);
+        let (mut done, mut removed) = (0, 0);
+        while done < len && chunk < self.chunks.len() {
+            let items = &mut self.chunks[chunk].items;
+            let Some(item) = items.get(index) else {
+                chunk += 1;
+                index = 0;
+                continue;
+            };
+            let n = covered(item);
+            if n == 0 {
+                index += 1;
+                continue;
             }
+            // A retained item was in the old sequence and is now deleted; an inserted
+            // one never existed for the reader.
+            if let DeltaItem::Retain(kept) = item {
+                removed += *kept;
+            }
+            items.remove(index);
+            self.chunks[chunk].len -= n;
+            done += n;
         }
-        self.items.insert(end, DeltaItem::Delete(removed));
-        self.normalize();
+        if removed > 0 {
+            let chunk = chunk.min(self.chunks.len() - 1);
+            let index = index.min(self.chunks[chunk].items.len());
+            self.put(chunk, index, DeltaItem::Delete(removed));
+        }
     }
 
-    /// The index of the first item at or after `position` of the new sequence,
+    /// The place of the first item at or after `position` of the new sequence,
     /// splitting an item that straddles it and padding with a retain past the end.
-    fn cut(&mut self, position: u64) -> usize {
+    fn cut(&mut self, position: u64) -> (usize, usize) {
         let mut seen = 0;
-        let mut index = 0;
-        while index < self.items.len() {
-            let len = match &self.items[index] {
-                DeltaItem::Retain(n) => *n,
-                DeltaItem::Insert(content) => content.len(),
-                DeltaItem::Delete(_) => 0,
-            };
-            if seen + len > position {
+        for chunk in 0..self.chunks.len() {
+            if seen + self.chunks[chunk].len <= position {
+                seen += self.chunks[chunk].len;
+                continue;
+            }
+            for index in 0..self.chunks[chunk].items.len() {
+                let n = covered(&self.chunks[chunk].items[index]);
+                if seen + n <= position {
+                    seen += n;
+                    continue;
+                }
                 let at = position - seen;
                 if at == 0 {
-                    return index;
+                    return (chunk, index);
                 }
-                let rest = match &mut self.items[index] {
+                let rest = match &mut self.chunks[chunk].items[index] {
                     DeltaItem::Retain(n) => {
                         let rest = *n - at;
                         *n = at;
                         DeltaItem::Retain(rest)
                     }
                     DeltaItem::Insert(content) => DeltaItem::Insert(content.split_off(at)),
-                    DeltaItem::Delete(_) => unreachable!("deletes have no length here"),
+                    DeltaItem::Delete(_) => unreachable!("deletes cover nothing"),
                 };
-                self.items.insert(index + 1, rest);
-                return index + 1;
+                // The two halves cover what the item did: the chunk's length stays.
+                self.chunks[chunk].items.insert(index + 1, rest);
+                return self.split_if_full(chunk, index + 1);
             }
-            seen += len;
-            index += 1;
         }
+        if self.chunks.is_empty() {
+            self.chunks.push(Chunk {
+                items: Vec::new(),
+                len: 0,
+            });
+        }
+        let last = self.chunks.len() - 1;
         if position > seen {
-            self.items.push(DeltaItem::Retain(position - seen));
+            self.put(
+                last,
+                self.chunks[last].items.len(),
+                DeltaItem::Retain(position - seen),
+            );
         }
-        self.items.len()
+        let last = self.chunks.len() - 1;
+        (last, self.chunks[last].items.len())
     }
 
-    /// Drops empty items, merges neighbours of the same sort and puts inserts before
-    /// deletes at the same place, and drops a trailing retain.
-    fn normalize(&mut self) {
-        let mut items: Vec<DeltaItem<T>> = Vec::with_capacity(self.items.len());
-        for item in self.items.drain(..) {
-            let empty = match &item {
-                DeltaItem::Retain(n) | DeltaItem::Delete(n) => *n == 0,
-                DeltaItem::Insert(content) => content.len() == 0,
-            };
-            if empty {
-                continue;
-            }
-            match (items.last_mut(), item) {
-                (Some(DeltaItem::Retain(a)), DeltaItem::Retain(b)) => *a += b,
-                (Some(DeltaItem::Delete(a)), DeltaItem::Delete(b)) => *a += b,
-                (Some(DeltaItem::Insert(a)), DeltaItem::Insert(b)) => a.append(b),
-                (Some(DeltaItem::Delete(n)), DeltaItem::Insert(content)) => {
-                    let n = *n;
-                    items.pop();
-                    match items.last_mut() {
-                        Some(DeltaItem::Insert(previous)) => previous.append(content),
-                        _ => items.push(DeltaItem::Insert(content)),
-                    }
-                    items.push(DeltaItem::Delete(n));
-                }
-                (_, item) => items.push(item),
-            }
-        }
-        if let Some(DeltaItem::Retain(_)) = items.last() {
-            items.pop();
-        }
-        self.items = items;
+    /// Puts `item` at `index` of `chunk`.
+    fn put(&mut self, chunk: usize, index: usize, item: DeltaItem<T>) {
+        self.chunks[chunk].len += covered(&item);
+        self.chunks[chunk].items.insert(index, item);
+        self.split_if_full(chunk, index);
     }
+
+    /// Splits `chunk` in two if it grew too big; returns where the item at `index`
+    /// is afterwards.
+    fn split_if_full(&mut self, chunk: usize, index: usize) -> (usize, usize) {
+        if self.chunks[chunk].items.len() <= CHUNK {
+            return (chunk, index);
+        }
+        let half = self.chunks[chunk].items.len() / 2;
+        let items = self.chunks[chunk].items.split_off(half);
+        let len: u64 = items.iter().map(covered).sum();
+        self.chunks[chunk].len -= len;
+        self.chunks.insert(chunk + 1, Chunk { items, len });
+        if index < half {
+            (chunk, index)
+        } else {
+            (chunk + 1, index - half)
+        }
+    }
+}
+
+/// Drops empty items, merges neighbours of the same sort and puts inserts before
+/// deletes at the same place, and drops a trailing retain.
+fn normalized<T: Piece>(all: impl Iterator<Item = DeltaItem<T>>) -> Vec<DeltaItem<T>> {
+    let mut items: Vec<DeltaItem<T>> = Vec::new();
+    for item in all {
+        let empty = match &item {
+            DeltaItem::Retain(n) | DeltaItem::Delete(n) => *n == 0,
+            DeltaItem::Insert(content) => content.len() == 0,
+        };
+        if empty {
+            continue;
+        }
+        match (items.last_mut(), item) {
+            (Some(DeltaItem::Retain(a)), DeltaItem::Retain(b)) => *a += b,
+            (Some(DeltaItem::Delete(a)), DeltaItem::Delete(b)) => *a += b,
+            (Some(DeltaItem::Insert(a)), DeltaItem::Insert(b)) => a.append(b),
+            (Some(DeltaItem::Delete(n)), DeltaItem::Insert(content)) => {
+                let n = *n;
+                items.pop();
+                match items.last_mut() {
+                    Some(DeltaItem::Insert(previous)) => previous.append(content),
+                    _ => items.push(DeltaItem::Insert(content)),
+                }
+                items.push(DeltaItem::Delete(n));
+            }
+            (_, item) => items.push(item),
+        }
+    }
+    if let Some(DeltaItem::Retain(_)) = items.last() {
+        items.pop();
+    }
+    items
 }
 
 /// How one container changed.
