@@ -134,3 +134,42 @@ fn undo_restores_maps_lists_counters_and_registers() {
         roots["items"].clone()
     }
 }
+
+#[test]
+fn undo_restores_movable_lists() {
+    let board = ContainerId::movable_list("board");
+    let mut a = Document::new(ReplicaId::new(1));
+    let mut undo = UndoManager::new(None).with_merge_interval(0);
+    let values = |doc: &Document| -> Vec<Value> {
+        (0..doc.list_len(&board))
+            .map(|i| doc.list_get(&board, i).unwrap().clone())
+            .collect()
+    };
+    a.transact(None, |tx| {
+        tx.movable_insert(&board, 0, vec!["a".into(), "b".into(), "c".into()])
+    })
+    .unwrap();
+    record(&mut a, &mut undo, 0);
+    let steps: [&dyn Fn(&mut weft_core::doc::Transaction<'_>) -> Result<(), weft_core::Error>; 3] = [
+        &|tx| tx.movable_move(&board, 0, 2),
+        &|tx| tx.movable_set(&board, 0, "B"),
+        &|tx| tx.movable_delete(&board, 1, 1),
+    ];
+    let mut seen = vec![values(&a)];
+    for (at, step) in steps.iter().enumerate() {
+        a.transact(None, |tx| step(tx)).unwrap();
+        record(&mut a, &mut undo, 10 * (at as u64 + 1));
+        seen.push(values(&a));
+    }
+    assert_eq!(seen[3], ["B", "a"].map(Value::from));
+    for expected in seen.iter().rev().skip(1) {
+        undo.undo(&mut a).unwrap();
+        assert_eq!(&values(&a), expected);
+    }
+    undo.undo(&mut a).unwrap();
+    assert_eq!(a.list_len(&board), 0);
+    for expected in seen.iter() {
+        undo.redo(&mut a).unwrap();
+        assert_eq!(&values(&a), expected);
+    }
+}

@@ -151,16 +151,18 @@ impl<'a> Transaction<'a> {
         index: u64,
         kind: Kind,
     ) -> Result<ContainerId, Error> {
-        let op = self.movable_insert_at(id, index, alloc::vec![Value::Container(kind)])?;
+        let (op, _) = self.movable_insert_at(id, index, alloc::vec![Value::Container(kind)])?;
         Ok(ContainerId::element(op, 0, kind))
     }
 
-    fn movable_insert_at(
+    /// Inserts into a movable list; returns the operation that names the elements and
+    /// the first element's id.
+    pub(crate) fn movable_insert_at(
         &mut self,
         id: &ContainerId,
         index: u64,
         values: Vec<Value>,
-    ) -> Result<Dot, Error> {
+    ) -> Result<(Dot, Dot), Error> {
         let (replica, op, stamp) = (
             self.doc.replica,
             self.op_dot(self.ops.len()),
@@ -171,12 +173,21 @@ impl<'a> Transaction<'a> {
         };
         let delta = target.insert(replica, index, &values, op, stamp)?;
         self.diffs.list(id).insert(index, values.clone());
+        let first = delta.ops[0].id();
+        self.note(|| {
+            Some(Inverse::MovableInserted {
+                target: id.clone(),
+                elements: (0..values.len() as u64)
+                    .map(|offset| Dot::new(first.replica(), first.counter() + offset))
+                    .collect(),
+            })
+        });
         self.ops.push(Op::List {
             target: id.clone(),
             delta,
             values,
         });
-        Ok(op)
+        Ok((op, first))
     }
 
     /// Deletes `len` elements of a movable list from `index` on.
@@ -185,8 +196,22 @@ impl<'a> Transaction<'a> {
         let Container::MovableList(target) = self.container(id, Kind::MovableList)? else {
             unreachable!("container() checked the kind")
         };
+        let removed: Vec<(Dot, Value)> = target
+            .visible()
+            .iter()
+            .skip(index as usize)
+            .take(len as usize)
+            .map(|(element, state)| (*element, state.value().clone()))
+            .collect();
         let delta = target.delete(replica, index, len)?;
         self.diffs.list(id).delete(index, len);
+        self.note(|| {
+            Some(Inverse::MovableDeleted {
+                target: id.clone(),
+                index,
+                removed,
+            })
+        });
         self.ops.push(Op::List {
             target: id.clone(),
             delta,
@@ -206,6 +231,13 @@ impl<'a> Transaction<'a> {
         let diff = self.diffs.list(id);
         diff.delete(from, 1);
         diff.insert(to, value.into_iter().collect());
+        self.note(|| {
+            Some(Inverse::MovableMoved {
+                target: id.clone(),
+                element,
+                from,
+            })
+        });
         self.ops.push(Op::Move {
             target: id.clone(),
             element,
@@ -225,10 +257,19 @@ impl<'a> Transaction<'a> {
         let Container::MovableList(target) = self.container(id, Kind::MovableList)? else {
             unreachable!("container() checked the kind")
         };
+        let previous = target.values().get(index as usize).cloned();
         let element = target.set(index, value.clone(), stamp)?;
         let diff = self.diffs.list(id);
         diff.delete(index, 1);
         diff.insert(index, alloc::vec![value.clone()]);
+        self.note(|| {
+            Some(Inverse::MovableReplaced {
+                target: id.clone(),
+                element,
+                set: value.clone(),
+                previous: previous?,
+            })
+        });
         self.ops.push(Op::Replace {
             target: id.clone(),
             element,

@@ -47,6 +47,28 @@ pub(crate) enum Inverse {
         target: ContainerId,
         amount: i64,
     },
+    /// Elements inserted into a movable list, by id.
+    MovableInserted {
+        target: ContainerId,
+        elements: Vec<Dot>,
+    },
+    /// Elements deleted from a movable list at `index`, with their values.
+    MovableDeleted {
+        target: ContainerId,
+        index: u64,
+        removed: Vec<(Dot, Value)>,
+    },
+    MovableMoved {
+        target: ContainerId,
+        element: Dot,
+        from: u64,
+    },
+    MovableReplaced {
+        target: ContainerId,
+        element: Dot,
+        set: Value,
+        previous: Value,
+    },
     RegisterSet {
         target: ContainerId,
         set: Value,
@@ -263,6 +285,57 @@ fn take_back(
             }
         }
         Inverse::CounterAdd { target, amount } => tx.counter_add(target, amount.wrapping_neg())?,
+        Inverse::MovableInserted { target, elements } => {
+            let mut indices: Vec<u64> = elements
+                .iter()
+                .filter_map(|&element| {
+                    movable_index(tx.doc(), target, resolve(redirects, target, element))
+                })
+                .collect();
+            indices.sort_unstable();
+            for index in indices.into_iter().rev() {
+                tx.movable_delete(target, index, 1)?;
+            }
+        }
+        Inverse::MovableDeleted {
+            target,
+            index,
+            removed,
+        } => {
+            let at = (*index).min(tx.doc().list_len(target));
+            let values = removed.iter().map(|(_, value)| value.clone()).collect();
+            let (_, first) = tx.movable_insert_at(target, at, values)?;
+            for (offset, (old, _)) in removed.iter().enumerate() {
+                let new = Dot::new(first.replica(), first.counter() + offset as u64);
+                redirects.insert((target.clone(), *old), new);
+            }
+        }
+        Inverse::MovableMoved {
+            target,
+            element,
+            from,
+        } => {
+            let element = resolve(redirects, target, *element);
+            if let Some(now) = movable_index(tx.doc(), target, element) {
+                let to = (*from).min(tx.doc().list_len(target) - 1);
+                if now != to {
+                    tx.movable_move(target, now, to)?;
+                }
+            }
+        }
+        Inverse::MovableReplaced {
+            target,
+            element,
+            set,
+            previous,
+        } => {
+            let element = resolve(redirects, target, *element);
+            if let Some(index) = movable_index(tx.doc(), target, element)
+                && tx.doc().list_get(target, index) == Some(set)
+            {
+                tx.movable_set(target, index, previous.clone())?;
+            }
+        }
         Inverse::RegisterSet {
             target,
             set,
@@ -343,6 +416,13 @@ fn restore(
         }
     }
     Ok(())
+}
+
+fn movable_index(doc: &Document, target: &ContainerId, element: Dot) -> Option<u64> {
+    match doc.containers.get(target)? {
+        Container::MovableList(list) => list.index_of(element),
+        _ => None,
+    }
 }
 
 fn sequence<'a>(doc: &'a Document, target: &ContainerId) -> Option<&'a Text> {

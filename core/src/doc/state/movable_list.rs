@@ -64,6 +64,14 @@ impl MovableListState {
         out
     }
 
+    /// Where the element `id` is now, if it is visible.
+    pub(crate) fn index_of(&self, id: Dot) -> Option<u64> {
+        self.visible()
+            .iter()
+            .position(|(visible, _)| *visible == id)
+            .map(|at| at as u64)
+    }
+
     pub(crate) fn values(&self) -> Vec<Value> {
         self.visible()
             .into_iter()
