@@ -136,7 +136,7 @@ fn undo_restores_maps_lists_counters_and_registers() {
 }
 
 /// One edit of a test, run inside a transaction.
-type Step = dyn Fn(&mut weft_core::doc::Transaction<'_>) -> Result<(), weft_core::Error>;
+type Step<'a> = dyn Fn(&mut weft_core::doc::Transaction<'_>) -> Result<(), weft_core::Error> + 'a;
 
 #[test]
 fn undo_restores_movable_lists() {
@@ -153,7 +153,7 @@ fn undo_restores_movable_lists() {
     })
     .unwrap();
     record(&mut a, &mut undo, 0);
-    let steps: [&Step; 3] = [
+    let steps: [&Step<'_>; 3] = [
         &|tx| tx.movable_move(&board, 0, 2),
         &|tx| tx.movable_set(&board, 0, "B"),
         &|tx| tx.movable_delete(&board, 1, 1),
