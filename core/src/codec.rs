@@ -67,7 +67,18 @@ pub fn encode<T: Encode>(value: &T) -> Vec<u8> {
 /// from a newer version, of another kind, truncated, or describing an impossible state
 /// give an error.
 pub fn decode<T: Encode>(bytes: &[u8]) -> Result<T, Error> {
-    let [m0, m1, version, kind, body @ ..] = bytes else {
+    let body = open(bytes, T::KIND)?;
+    let (mut value, rest) = postcard::take_from_bytes::<T>(body).map_err(|_| Error::Malformed)?;
+    if !rest.is_empty() {
+        return Err(Error::Malformed);
+    }
+    value.check()?;
+    Ok(value)
+}
+
+/// Checks the envelope (magic, format version, kind) and returns the body.
+pub(crate) fn open(bytes: &[u8], kind: u8) -> Result<&[u8], Error> {
+    let [m0, m1, version, found, body @ ..] = bytes else {
         return Err(if bytes.starts_with(&MAGIC[..bytes.len().min(2)]) {
             Error::Malformed
         } else {
@@ -83,18 +94,13 @@ pub fn decode<T: Encode>(bytes: &[u8]) -> Result<T, Error> {
             supported: FORMAT_VERSION,
         });
     }
-    if *kind != T::KIND {
+    if *found != kind {
         return Err(Error::WrongKind {
-            expected: T::KIND,
-            found: *kind,
+            expected: kind,
+            found: *found,
         });
     }
-    let (mut value, rest) = postcard::take_from_bytes::<T>(body).map_err(|_| Error::Malformed)?;
-    if !rest.is_empty() {
-        return Err(Error::Malformed);
-    }
-    value.check()?;
-    Ok(value)
+    Ok(body)
 }
 
 impl Encode for GCounter {

@@ -525,103 +525,137 @@ impl Document {
     /// (no honest replica makes one) is skipped on every replica alike, and the first
     /// such error is returned after the change is recorded.
     fn apply_change(&mut self, change: Change, diffs: &mut DiffBuilder) -> Result<(), Error> {
+        self.record(&change);
+        let Change {
+            id, lamport, ops, ..
+        } = change;
         let mut refused = None;
-        for (index, op) in change.ops.iter().enumerate() {
-            if let Err(error) = self.apply_op(op, &change, index, diffs) {
+        let mut ops = ops.into_iter().enumerate().peekable();
+        while let Some((index, mut op)) = ops.next() {
+            // Consecutive edits of one text integrate as one delta: a run of typing
+            // pays one lookup, not one per keystroke.
+            if let Op::Text { target, delta } = &mut op {
+                while let Some((_, Op::Text { target: next, .. })) = ops.peek()
+                    && next == target
+                    && let Some((_, Op::Text { delta: more, .. })) = ops.next()
+                {
+                    delta.ops.extend(more.ops);
+                }
+            }
+            let stamp = Stamp {
+                lamport: lamport + index as u64,
+                replica: id.replica(),
+            };
+            let dot = Dot::new(id.replica(), id.counter() + index as u64);
+            if let Err(error) = self.apply_op(op, stamp, dot, diffs) {
                 refused = refused.or(Some(error));
             }
         }
-        self.record(change);
         refused.map_or(Ok(()), Err)
     }
 
     /// Records an applied change in the version, the Lamport clock and the history.
-    pub(crate) fn record(&mut self, change: Change) {
+    pub(crate) fn record(&mut self, change: &Change) {
         let last = change.last_counter();
         self.version.advance(change.id.replica(), last);
         self.lamport = self
             .lamport
             .max(change.lamport + change.ops.len() as u64 - 1);
-        self.history.push(&change);
+        self.history.push(change);
     }
 
+    /// Applies one operation with its stamp and dot.
     fn apply_op(
         &mut self,
-        op: &Op,
-        change: &Change,
-        index: usize,
+        op: Op,
+        stamp: Stamp,
+        dot: Dot,
         diffs: &mut DiffBuilder,
     ) -> Result<(), Error> {
         let target = op.target();
+        if !self.containers.contains_key(target) {
+            self.containers
+                .insert(target.clone(), Container::new(target.kind));
+        }
         let container = self
             .containers
-            .entry(target.clone())
-            .or_insert_with(|| Container::new(target.kind));
+            .get_mut(target)
+            .expect("inserted above if missing");
         match (op, container) {
-            (Op::Text { delta, .. }, Container::Text(text)) => {
-                let diff = diffs.text(target);
-                text.integrate_observed(delta.clone(), &mut |edit| match edit {
-                    crate::TextEdit::Insert {
-                        position,
-                        text,
-                        len,
-                        ..
-                    } => {
-                        if text.is_empty() {
-                            diff.insert(position, placeholders(len));
-                        } else {
-                            diff.insert(position, text.into());
-                        }
-                    }
-                    crate::TextEdit::Delete { position, len } => {
-                        diff.delete(position, u64::from(len))
-                    }
-                })
+            (Op::Text { target, delta }, Container::Text(text)) => {
+                let diff = diffs.text(&target);
+                text.integrate_observed(delta, &mut |edit| record_text_edit(diff, edit))
             }
-            (Op::List { delta, values, .. }, Container::List(list)) => list.apply(
-                delta.clone(),
-                values,
-                change.op_dot(index),
-                diffs.list(target),
+            (
+                Op::List {
+                    target,
+                    delta,
+                    values,
+                },
+                Container::List(list),
+            ) => list.apply(delta, &values, dot, diffs.list(&target)),
+            (
+                Op::List {
+                    target,
+                    delta,
+                    values,
+                },
+                Container::MovableList(list),
+            ) => list.apply(
+                state::MovableEdit::Insert {
+                    delta: &delta,
+                    values: &values,
+                },
+                stamp,
+                dot,
+                diffs.list(&target),
             ),
-            (Op::List { delta, values, .. }, Container::MovableList(list)) => list.apply(
-                state::MovableEdit::Insert { delta, values },
-                change.stamp(index),
-                change.op_dot(index),
-                diffs.list(target),
-            ),
-            (Op::Move { element, delta, .. }, Container::MovableList(list)) => list.apply(
-                state::MovableEdit::Move {
-                    element: *element,
+            (
+                Op::Move {
+                    target,
+                    element,
                     delta,
                 },
-                change.stamp(index),
-                change.op_dot(index),
-                diffs.list(target),
+                Container::MovableList(list),
+            ) => list.apply(
+                state::MovableEdit::Move {
+                    element,
+                    delta: &delta,
+                },
+                stamp,
+                dot,
+                diffs.list(&target),
             ),
-            (Op::Replace { element, value, .. }, Container::MovableList(list)) => list.apply(
-                state::MovableEdit::Replace {
-                    element: *element,
+            (
+                Op::Replace {
+                    target,
+                    element,
                     value,
                 },
-                change.stamp(index),
-                change.op_dot(index),
-                diffs.list(target),
+                Container::MovableList(list),
+            ) => list.apply(
+                state::MovableEdit::Replace {
+                    element,
+                    value: &value,
+                },
+                stamp,
+                dot,
+                diffs.list(&target),
             ),
-            (Op::MapSet { key, value, .. }, Container::Map(map)) => {
-                if map.set(key, value.clone(), change.stamp(index)) {
-                    diffs.map_key(target, key, value.clone());
+            (Op::MapSet { target, key, value }, Container::Map(map)) => {
+                if map.set(&key, value.clone(), stamp) {
+                    diffs.map_key(&target, &key, value);
                 }
                 Ok(())
             }
-            (Op::CounterAdd { amount, .. }, Container::Counter(counter)) => {
-                counter.add(change.id.replica(), *amount);
-                diffs.counter(target, *amount);
+            (Op::CounterAdd { target, amount }, Container::Counter(counter)) => {
+                counter.add(dot.replica(), amount);
+                diffs.counter(&target, amount);
                 Ok(())
             }
-            (Op::RegisterSet { value, .. }, Container::Register(register)) => {
-                if register.set(value.clone(), change.stamp(index)) {
-                    diffs.register(target, value.clone());
+            (Op::RegisterSet { target, value }, Container::Register(register)) => {
+                if register.set(value.clone(), stamp) {
+                    diffs.register(&target, value);
                 }
                 Ok(())
             }
@@ -682,23 +716,7 @@ impl Document {
         match (mine, theirs) {
             (Container::Text(mine), Container::Text(theirs)) => {
                 let diff = diffs.text(&id);
-                mine.integrate_observed(theirs.snapshot(), &mut |edit| match edit {
-                    crate::TextEdit::Insert {
-                        position,
-                        text,
-                        len,
-                        ..
-                    } => {
-                        if text.is_empty() {
-                            diff.insert(position, placeholders(len));
-                        } else {
-                            diff.insert(position, text.into());
-                        }
-                    }
-                    crate::TextEdit::Delete { position, len } => {
-                        diff.delete(position, u64::from(len))
-                    }
-                })
+                mine.integrate_observed(theirs.snapshot(), &mut |edit| record_text_edit(diff, edit))
             }
             (Container::List(mine), Container::List(theirs)) => mine.merge(theirs, diffs.list(&id)),
             (Container::MovableList(mine), Container::MovableList(theirs)) => {
@@ -812,8 +830,25 @@ enum Readiness {
     Waiting,
 }
 
-fn placeholders(len: u32) -> String {
-    core::iter::repeat_n(state::PLACEHOLDER, len as usize).collect()
+/// Records a change readers of a text see; a run that travelled without its
+/// content shows as placeholders until the delete that follows it.
+fn record_text_edit(diff: &mut SeqDelta<String>, edit: crate::TextEdit<'_>) {
+    match edit {
+        crate::TextEdit::Insert {
+            position,
+            text,
+            len,
+            ..
+        } => {
+            let content = if text.is_empty() {
+                state::placeholders(len as usize)
+            } else {
+                text.into()
+            };
+            diff.insert(position, content);
+        }
+        crate::TextEdit::Delete { position, len } => diff.delete(position, u64::from(len)),
+    }
 }
 
 fn scalar_view(value: &Value) -> View {

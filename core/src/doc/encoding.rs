@@ -48,29 +48,7 @@ pub(crate) fn envelope(kind: u8) -> Writer {
 
 /// Checks the envelope and returns a reader of the body.
 pub(crate) fn open(bytes: &[u8], kind: u8) -> Result<Reader<'_>, Error> {
-    let [m0, m1, version, found, body @ ..] = bytes else {
-        return Err(if bytes.starts_with(&MAGIC[..bytes.len().min(2)]) {
-            Error::Malformed
-        } else {
-            Error::NotWeft
-        });
-    };
-    if [*m0, *m1] != MAGIC {
-        return Err(Error::NotWeft);
-    }
-    if *version > FORMAT_VERSION {
-        return Err(Error::NewerFormat {
-            found: *version,
-            supported: FORMAT_VERSION,
-        });
-    }
-    if *found != kind {
-        return Err(Error::WrongKind {
-            expected: kind,
-            found: *found,
-        });
-    }
-    Ok(Reader::new(body))
+    crate::codec::open(bytes, kind).map(Reader::new)
 }
 
 pub(crate) fn write_stamp(out: &mut Writer, stamp: Stamp) {

@@ -486,7 +486,7 @@ impl<'a> Transaction<'a> {
             deps: self.deps,
             ops: self.ops,
         };
-        self.doc.record(change);
+        self.doc.record(&change);
         if self.diffs.is_off() {
             return;
         }

@@ -18,6 +18,29 @@ use crate::{Dot, Error, ReplicaId, Text, TextDelta, TextEdit, TextOp};
 /// The character that stands for an element in the internal text.
 pub(crate) const PLACEHOLDER: char = '\u{fffc}';
 
+/// `count` placeholder characters: the internal text of `count` new elements.
+pub(crate) fn placeholders(count: usize) -> String {
+    core::iter::repeat_n(PLACEHOLDER, count).collect()
+}
+
+/// Checks that a list operation carries one value per element it inserts.
+pub(crate) fn check_values(delta: &TextDelta, values: &[Value]) -> Result<(), Error> {
+    let inserted: usize = delta
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            TextOp::Insert { len, .. } => Some(*len as usize),
+            TextOp::Delete { .. } => None,
+        })
+        .sum();
+    if inserted != values.len() {
+        return Err(Error::Invalid(
+            "a list operation without one value per element",
+        ));
+    }
+    Ok(())
+}
+
 /// An element's value and where it came from: the list operation that inserted it
 /// and its index there, which name a container the element holds.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,8 +102,9 @@ impl ListState {
         op: Dot,
         first_index: u32,
     ) -> Result<TextDelta, Error> {
-        let placeholders: String = core::iter::repeat_n(PLACEHOLDER, values.len()).collect();
-        let delta = self.seq.insert(replica, index, &placeholders)?;
+        let delta = self
+            .seq
+            .insert(replica, index, &placeholders(values.len()))?;
         self.record_values(&delta, values, op, first_index);
         Ok(delta)
     }
@@ -102,19 +126,7 @@ impl ListState {
         op: Dot,
         diff: &mut SeqDelta<Vec<Value>>,
     ) -> Result<(), Error> {
-        let inserted: usize = delta
-            .ops
-            .iter()
-            .filter_map(|op| match op {
-                TextOp::Insert { len, .. } => Some(*len as usize),
-                TextOp::Delete { .. } => None,
-            })
-            .sum();
-        if inserted != values.len() {
-            return Err(Error::Invalid(
-                "a list operation without one value per element",
-            ));
-        }
+        check_values(&delta, values)?;
         self.record_values(&delta, values, op, 0);
         self.integrate(delta, diff)
     }

@@ -7,7 +7,7 @@ mod movable_list;
 mod register;
 
 pub(crate) use counter::CounterState;
-pub(crate) use list::{ListState, PLACEHOLDER};
+pub(crate) use list::{ListState, placeholders};
 pub(crate) use map::MapState;
 pub(crate) use movable_list::{MovableEdit, MovableListState};
 pub(crate) use register::RegisterState;

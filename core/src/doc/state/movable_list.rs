@@ -9,10 +9,9 @@
 //! over concurrent moves.
 
 use alloc::collections::BTreeMap;
-use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::list::PLACEHOLDER;
+use super::list::{check_values, placeholders};
 use crate::doc::change::Stamp;
 use crate::doc::encoding::{read_stamp, read_value, write_stamp, write_value};
 use crate::doc::event::SeqDelta;
@@ -108,8 +107,9 @@ impl MovableListState {
         stamp: Stamp,
     ) -> Result<TextDelta, Error> {
         let position = self.seq_position(&self.visible(), index)?;
-        let placeholders: String = core::iter::repeat_n(PLACEHOLDER, values.len()).collect();
-        let delta = self.seq.insert(replica, position, &placeholders)?;
+        let delta = self
+            .seq
+            .insert(replica, position, &placeholders(values.len()))?;
         self.record_inserts(&delta, values, op, stamp);
         Ok(delta)
     }
@@ -166,7 +166,7 @@ impl MovableListState {
         let (id, element) = order.remove(from as usize);
         let old = element.slot.1;
         let position = self.seq_position(&order, to)?;
-        let mut delta = self.seq.insert(replica, position, "\u{fffc}")?;
+        let mut delta = self.seq.insert(replica, position, &placeholders(1))?;
         let new = delta.ops[0].id();
         let old_position = self.seq.visible_position_of(old).expect("visible slot");
         delta
@@ -235,19 +235,7 @@ impl MovableListState {
         let before = self.values();
         let result = match edit {
             MovableEdit::Insert { delta, values } => {
-                let inserted: usize = delta
-                    .ops
-                    .iter()
-                    .filter_map(|op| match op {
-                        TextOp::Insert { len, .. } => Some(*len as usize),
-                        TextOp::Delete { .. } => None,
-                    })
-                    .sum();
-                if inserted != values.len() {
-                    return Err(Error::Invalid(
-                        "a list operation without one value per element",
-                    ));
-                }
+                check_values(delta, values)?;
                 self.record_inserts(delta, values, op, stamp);
                 for text_op in &delta.ops {
                     if let TextOp::Delete { target, len, .. } = text_op {
