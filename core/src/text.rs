@@ -766,12 +766,26 @@ fn trimmed(op: &TextOp, skip: u32) -> TextOp {
 }
 
 /// Writes `ops` in the text's compact form, for embedding in a document's encoding.
-pub(crate) fn write_ops<'a>(ops: impl IntoIterator<Item = &'a TextOp>, out: &mut Vec<u8>) {
+/// Writes `ops` in the text's compact form, naming replicas by the numbers `name`
+/// gives them: indices into a table of the surrounding encoding.
+pub(crate) fn write_ops_with<'a>(
+    ops: impl IntoIterator<Item = &'a TextOp>,
+    out: &mut Vec<u8>,
+    name: &mut dyn FnMut(ReplicaId) -> u64,
+) {
     let packed: PackedDelta = ops.into_iter().map(OpRef::from).collect();
-    packed.write_raw(out);
+    packed.write_raw_with(out, name);
 }
 
-/// Reads what [`write_ops`] wrote.
+/// Reads what [`write_ops_with`] wrote.
+pub(crate) fn read_ops_with(
+    input: &mut &[u8],
+    replica: &dyn Fn(u64) -> Result<ReplicaId, Error>,
+) -> Result<TextDelta, Error> {
+    PackedDelta::read_raw_with(input, replica)?.unpack()
+}
+
+/// Reads a text's state, replicas named by their ids.
 pub(crate) fn read_ops(input: &mut &[u8]) -> Result<TextDelta, Error> {
     PackedDelta::read_raw(input)?.unpack()
 }

@@ -15,7 +15,7 @@ use super::state::Container;
 use super::value::Value;
 use super::wire::{Reader, Writer};
 use crate::codec::{FORMAT_VERSION, MAGIC};
-use crate::text::{read_ops, write_ops};
+use crate::text::{read_ops_with, write_ops_with};
 use crate::{Dot, Error, ReplicaId, VersionVector};
 
 /// The envelope kind of a document update.
@@ -167,12 +167,13 @@ fn op_kind(op: &Op) -> u64 {
     }
 }
 
-/// Appends the operation's own fields.
-fn write_op_fields(op: &Op, fields: &mut Writer) {
+/// Appends the operation's own fields, naming the replicas of text operations by
+/// the numbers `name` gives them.
+fn write_op_fields(op: &Op, fields: &mut Writer, name: &mut dyn FnMut(ReplicaId) -> u64) {
     match op {
-        Op::Text { delta, .. } => write_ops(&delta.ops, &mut fields.out),
+        Op::Text { delta, .. } => write_ops_with(&delta.ops, &mut fields.out, name),
         Op::List { delta, values, .. } => {
-            write_ops(&delta.ops, &mut fields.out);
+            write_ops_with(&delta.ops, &mut fields.out, name);
             fields.u64(values.len() as u64);
             values.iter().for_each(|value| write_value(fields, value));
         }
@@ -190,7 +191,7 @@ fn write_op_fields(op: &Op, fields: &mut Writer) {
         Op::RegisterSet { value, .. } => write_value(fields, value),
         Op::Move { element, delta, .. } => {
             fields.dot(*element);
-            write_ops(&delta.ops, &mut fields.out);
+            write_ops_with(&delta.ops, &mut fields.out, name);
         }
         Op::Replace { element, value, .. } => {
             fields.dot(*element);
@@ -236,6 +237,8 @@ pub(crate) struct Run {
     pub(crate) lamport: u64,
     pub(crate) deps: VersionVector,
     pub(crate) len: u64,
+    /// The replicas its text operations name, by number: the author first.
+    replicas: Vec<ReplicaId>,
     kinds: Vec<(u64, u64)>,
     /// Container numbers in the history's table.
     targets: Vec<(u64, u64)>,
@@ -249,6 +252,7 @@ impl Run {
             lamport: change.lamport,
             deps: change.deps.clone(),
             len: 0,
+            replicas: alloc::vec![change.id.replica()],
             kinds: Vec::new(),
             targets: Vec::new(),
             fields: Vec::new(),
@@ -285,10 +289,18 @@ impl Run {
         let mut fields = Writer {
             out: core::mem::take(&mut self.fields),
         };
+        let replicas = &mut self.replicas;
+        let mut name = |replica: ReplicaId| match replicas.iter().position(|&r| r == replica) {
+            Some(at) => at as u64,
+            None => {
+                replicas.push(replica);
+                replicas.len() as u64 - 1
+            }
+        };
         for op in ops {
             push_rle(&mut self.kinds, op_kind(op));
             push_rle(&mut self.targets, table.intern(op.target()));
-            write_op_fields(op, &mut fields);
+            write_op_fields(op, &mut fields, &mut name);
         }
         self.fields = fields.out;
         self.len += ops.len() as u64;
@@ -307,7 +319,8 @@ impl Run {
             .iter()
             .flat_map(|&(t, n)| core::iter::repeat_n(t, n as usize));
         for (kind, target) in kinds.zip(targets) {
-            ops.push(read_op(kind, table.get(target)?.clone(), &mut fields)?);
+            let target = table.get(target)?.clone();
+            ops.push(read_op(kind, target, &mut fields, &self.replicas)?);
         }
         Ok(Change {
             id: self.id,
@@ -361,6 +374,10 @@ pub(crate) fn write_runs<'a>(
         out.u64(run.lamport);
         out.version(&run.deps);
         out.u64(run.len);
+        out.u64(run.replicas.len() as u64 - 1);
+        for replica in &run.replicas[1..] {
+            out.u64(replica.get());
+        }
     }
     out.rle_runs(runs.clone().flat_map(|run| run.kinds.iter().copied()));
     out.rle_runs(runs.clone().flat_map(|run| {
@@ -401,21 +418,27 @@ pub(crate) fn read_changes(input: &mut Reader<'_>) -> Result<Vec<Change>, Error>
         if total > input.remaining() {
             return Err(Error::Malformed);
         }
-        headers.push((Dot::new(replica, counter), lamport, deps, ops));
+        let others = input.count(1)?;
+        let mut replicas = Vec::with_capacity(others + 1);
+        replicas.push(replica);
+        for _ in 0..others {
+            replicas.push(ReplicaId::new(input.u64()?));
+        }
+        headers.push((Dot::new(replica, counter), lamport, deps, ops, replicas));
     }
     let kinds = input.rle_column(total)?;
     let targets = input.rle_column(total)?;
     let mut fields = Reader::new(input.bytes()?);
     let mut columns = kinds.into_iter().zip(targets);
     let mut changes = Vec::with_capacity(count);
-    for (id, lamport, deps, len) in headers {
+    for (id, lamport, deps, len, replicas) in headers {
         let mut ops = Vec::with_capacity(len);
         for (kind, target) in columns.by_ref().take(len) {
             let target = table
                 .get(usize::try_from(target).map_err(|_| Error::Malformed)?)
                 .ok_or(Error::Malformed)?
                 .clone();
-            ops.push(read_op(kind, target, &mut fields)?);
+            ops.push(read_op(kind, target, &mut fields, &replicas)?);
         }
         changes.push(Change {
             id,
@@ -430,7 +453,19 @@ pub(crate) fn read_changes(input: &mut Reader<'_>) -> Result<Vec<Change>, Error>
     Ok(changes)
 }
 
-fn read_op(kind: u64, target: ContainerId, fields: &mut Reader<'_>) -> Result<Op, Error> {
+fn read_op(
+    kind: u64,
+    target: ContainerId,
+    fields: &mut Reader<'_>,
+    replicas: &[ReplicaId],
+) -> Result<Op, Error> {
+    let replica = |at: u64| {
+        usize::try_from(at)
+            .ok()
+            .and_then(|at| replicas.get(at).copied())
+            .ok_or(Error::Malformed)
+    };
+    let read_ops = |input: &mut &[u8]| read_ops_with(input, &replica);
     let fits = match kind {
         OP_TEXT => target.kind == Kind::Text,
         OP_LIST => matches!(target.kind, Kind::List | Kind::MovableList),

@@ -207,9 +207,15 @@ impl Table {
 impl PackedDelta {
     /// Writes the parts length-prefixed, for embedding in a document's encoding.
     pub(crate) fn write_raw(&self, out: &mut Vec<u8>) {
+        self.write_raw_with(out, &mut ReplicaId::get);
+    }
+
+    /// [`write_raw`](Self::write_raw), naming each replica by the number `name`
+    /// gives it (an index into a table the reader has).
+    pub(crate) fn write_raw_with(&self, out: &mut Vec<u8>, name: &mut dyn FnMut(ReplicaId) -> u64) {
         write_u64(out, self.replicas.len() as u64);
         for &(replica, first) in &self.replicas {
-            write_u64(out, replica.get());
+            write_u64(out, name(replica));
             write_u64(out, first);
         }
         write_u64(out, self.ops.len() as u64);
@@ -221,13 +227,22 @@ impl PackedDelta {
     /// Reads what [`write_raw`](Self::write_raw) wrote, checking every length against
     /// the input before allocating.
     pub(crate) fn read_raw(input: &mut &[u8]) -> Result<Self, Error> {
+        Self::read_raw_with(input, &|id| Ok(ReplicaId::new(id)))
+    }
+
+    /// Reads what [`write_raw_with`](Self::write_raw_with) wrote, turning each number
+    /// back into its replica with `replica`.
+    pub(crate) fn read_raw_with(
+        input: &mut &[u8],
+        replica: &dyn Fn(u64) -> Result<ReplicaId, Error>,
+    ) -> Result<Self, Error> {
         let count = read_u64(input)?;
         if count > (input.len() / 2) as u64 {
             return Err(Error::Malformed);
         }
         let mut replicas = Vec::with_capacity(count as usize);
         for _ in 0..count {
-            replicas.push((ReplicaId::new(read_u64(input)?), read_u64(input)?));
+            replicas.push((replica(read_u64(input)?)?, read_u64(input)?));
         }
         let ops = take(input)?.to_vec();
         let text = core::str::from_utf8(take(input)?)
