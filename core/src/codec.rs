@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 
 use crate::{
     AWSet, Causal, DWFlag, DotStore, EWFlag, Error, GCounter, LWWRegister, MVRegister, ORMap,
-    PNCounter, RWSet,
+    PNCounter, RWSet, VersionVector,
 };
 
 /// The first two bytes of every encoding.
@@ -105,6 +105,18 @@ pub(crate) fn open(bytes: &[u8], kind: u8) -> Result<&[u8], Error> {
 
 impl Encode for GCounter {
     const KIND: u8 = 1;
+}
+
+/// A version vector travels on its own when a peer asks for what it lacks.
+impl Encode for VersionVector {
+    const KIND: u8 = 14;
+
+    fn check(&mut self) -> Result<(), Error> {
+        if self.iter().any(|(_, counter)| counter == 0) {
+            return Err(Error::Invalid("a version vector with a zero entry"));
+        }
+        Ok(())
+    }
 }
 
 impl Encode for PNCounter {

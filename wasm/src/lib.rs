@@ -1,6 +1,15 @@
 //! WebAssembly bindings of weft: thin wrappers over `weft-core` for the npm package.
+//!
+//! Errors of the core become JavaScript `Error`s with the core's message.
+
+mod doc;
+mod text;
+mod utf16;
 
 use wasm_bindgen::prelude::wasm_bindgen;
+
+pub use doc::Doc;
+pub use text::Text;
 
 /// The version of the weft build inside the module, for bug reports.
 #[wasm_bindgen(js_name = weftVersion)]
