@@ -6,6 +6,8 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::{JsError, wasm_bindgen};
 use weft_core::{ContainerId, Document, ReplicaId, SnapshotMode, VersionVector, codec};
 
+use crate::counter::Counter;
+use crate::map::Map;
 use crate::text::Text;
 
 #[wasm_bindgen]
@@ -48,6 +50,18 @@ impl Doc {
     #[wasm_bindgen(js_name = getText)]
     pub fn get_text(&self, name: &str) -> Text {
         Text::new(Rc::clone(&self.inner), ContainerId::text(name))
+    }
+
+    /// The root map `name`.
+    #[wasm_bindgen(js_name = getMap)]
+    pub fn get_map(&self, name: &str) -> Map {
+        Map::new(Rc::clone(&self.inner), ContainerId::map(name))
+    }
+
+    /// The root counter `name`.
+    #[wasm_bindgen(js_name = getCounter)]
+    pub fn get_counter(&self, name: &str) -> Counter {
+        Counter::new(Rc::clone(&self.inner), ContainerId::counter(name))
     }
 
     /// The changes this document holds, encoded: what a peer passes to

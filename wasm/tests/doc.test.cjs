@@ -56,3 +56,25 @@ test("bad bytes are an Error and the document stays usable", () => {
   doc.getText("body").insert(0, "still here");
   assert.equal(doc.toJsonString(), '{"body":"still here"}');
 });
+
+test("maps keep the later write per key, counters add up", () => {
+  const [a, b] = [new Doc(1n), new Doc(2n)];
+  a.getMap("meta").set("title", "draft");
+  a.getMap("meta").set("pages", 3);
+  a.getMap("meta").set("ratio", 0.5);
+  a.getCounter("likes").increment(2);
+  b.import(a.exportUpdate());
+  b.getMap("meta").set("title", "final");
+  b.getMap("meta").delete("ratio");
+  b.getCounter("likes").increment(-1);
+  a.getCounter("likes").increment(5);
+  a.import(b.exportUpdate(a.version()));
+  b.import(a.exportUpdate(b.version()));
+  for (const doc of [a, b]) {
+    assert.equal(doc.getMap("meta").get("title"), "final");
+    assert.equal(doc.getMap("meta").get("pages"), 3);
+    assert.equal(doc.getMap("meta").get("ratio"), undefined);
+    assert.equal(doc.getCounter("likes").value, 6);
+  }
+  assert.throws(() => a.getMap("meta").set("bad", {}), /only strings, numbers/);
+});
