@@ -314,51 +314,44 @@ impl ContentTree {
     /// How many characters, deleted ones included, come before the cursor.
     pub(crate) fn position(&self, cursor: Cursor) -> u64 {
         let spans = self.spans(cursor.leaf);
-        let mut position: u64 = spans[..cursor.index]
+        let within: u64 = spans[..cursor.index]
             .iter()
             .map(|span| u64::from(span.len))
-            .sum::<u64>()
-            + u64::from(cursor.offset);
-        let mut node = cursor.leaf;
-        let mut parent = self.nodes[node as usize].parent();
-        while parent != NONE {
-            for child in self.children(parent) {
-                if child.node == node {
-                    break;
-                }
-                position += child.counts.total;
-            }
-            node = parent;
-            parent = self.nodes[node as usize].parent();
-        }
-        position
+            .sum();
+        within + u64::from(cursor.offset) + self.before_leaf(cursor.leaf, |counts| counts.total)
     }
 
     /// How many visible characters come before the cursor.
     pub(crate) fn visible_position(&self, cursor: Cursor) -> u64 {
         let spans = self.spans(cursor.leaf);
-        let within = spans
+        let within: u64 = spans[..cursor.index]
+            .iter()
+            .map(|span| u64::from(span.visible_len()))
+            .sum();
+        let offset = spans
             .get(cursor.index)
             .filter(|span| !span.deleted)
             .map_or(0, |_| u64::from(cursor.offset));
-        let mut position: u64 = spans[..cursor.index]
-            .iter()
-            .map(|span| u64::from(span.visible_len()))
-            .sum::<u64>()
-            + within;
-        let mut node = cursor.leaf;
+        within + offset + self.before_leaf(cursor.leaf, |counts| counts.visible)
+    }
+
+    /// What `count` gives for everything left of `leaf`, summed over the siblings
+    /// before it at every level up to the root.
+    fn before_leaf(&self, leaf: NodeId, count: impl Fn(Counts) -> u64) -> u64 {
+        let mut before = 0;
+        let mut node = leaf;
         let mut parent = self.nodes[node as usize].parent();
         while parent != NONE {
             for child in self.children(parent) {
                 if child.node == node {
                     break;
                 }
-                position += child.counts.visible;
+                before += count(child.counts);
             }
             node = parent;
             parent = self.nodes[node as usize].parent();
         }
-        position
+        before
     }
 
     /// The cursor at the next character (deleted ones included), or the end.
