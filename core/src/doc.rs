@@ -64,6 +64,7 @@ use encoding::{read_changes, read_snapshot, write_changes, write_snapshot};
 use event::DiffBuilder;
 use history::History;
 use state::Container;
+use transaction::OpenChange;
 
 use crate::{Dot, Error, ReplicaId, Text, VersionVector};
 
@@ -129,6 +130,8 @@ pub struct Document {
     pending: BTreeMap<Dot, Change>,
     events: Vec<DocEvent>,
     events_enabled: bool,
+    /// The change [`begin`](Self::begin) opened, until [`commit`](Self::commit).
+    open: Option<OpenChange>,
 }
 
 impl Document {
@@ -145,6 +148,7 @@ impl Document {
             pending: BTreeMap::new(),
             events: Vec::new(),
             events_enabled: true,
+            open: None,
         }
     }
 
@@ -170,16 +174,64 @@ impl Document {
 
     /// Runs `edit` in a transaction: its operations become one change, and observers
     /// get one event, tagged with `origin`. Edits made before an error stay made, as
-    /// in Yjs; the error is returned.
+    /// in Yjs; the error is returned. Inside a transaction opened with
+    /// [`begin`](Self::begin), the edits join it.
     pub fn transact<R>(
         &mut self,
         origin: Option<&str>,
         edit: impl FnOnce(&mut Transaction<'_>) -> Result<R, Error>,
     ) -> Result<R, Error> {
-        let mut transaction = Transaction::new(self, origin.map(String::from))?;
+        if self.open.is_some() {
+            return self.edit(edit);
+        }
+        let open = OpenChange::new(self, origin.map(String::from))?;
+        let mut transaction = Transaction::new(self, open);
         let result = edit(&mut transaction);
-        transaction.commit();
+        let (doc, open) = transaction.into_parts();
+        open.commit(doc);
         result
+    }
+
+    /// Opens a transaction that [`edit`](Self::edit) calls join until
+    /// [`commit`](Self::commit): for callers whose edits arrive one call at a time,
+    /// such as JavaScript's `doc.transact(fn)`. Fails if one is open already.
+    pub fn begin(&mut self, origin: Option<&str>) -> Result<(), Error> {
+        if self.open.is_some() {
+            return Err(Error::Invalid("a transaction is open already"));
+        }
+        self.open = Some(OpenChange::new(self, origin.map(String::from))?);
+        Ok(())
+    }
+
+    /// Runs `edit` inside the transaction [`begin`](Self::begin) opened, or in a
+    /// transaction of its own when none is open.
+    pub fn edit<R>(
+        &mut self,
+        edit: impl FnOnce(&mut Transaction<'_>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let Some(open) = self.open.take() else {
+            return self.transact(None, edit);
+        };
+        let mut transaction = Transaction::new(self, open);
+        let result = edit(&mut transaction);
+        let (doc, open) = transaction.into_parts();
+        doc.open = Some(open);
+        result
+    }
+
+    /// Ends the transaction [`begin`](Self::begin) opened: its edits become one
+    /// change. Does nothing when none is open.
+    pub fn commit(&mut self) {
+        if let Some(open) = self.open.take() {
+            open.commit(self);
+        }
+    }
+
+    /// Whether a transaction opened with [`begin`](Self::begin) is waiting for its
+    /// [`commit`](Self::commit). An import commits it first; exports leave its edits
+    /// out, so commit before exporting.
+    pub fn in_transaction(&self) -> bool {
+        self.open.is_some()
     }
 
     /// Turns events on (the default) or off. A document nobody observes (a relay's,
@@ -384,6 +436,7 @@ impl Document {
     /// repeats. Changes that depend on changes not seen yet wait inside the document.
     /// Observers get one event tagged with `origin`.
     pub fn import(&mut self, bytes: &[u8], origin: Option<&str>) -> Result<Imported, Error> {
+        self.commit();
         let kind = bytes.get(3).copied();
         let mut diffs = DiffBuilder::new(self.events_enabled);
         let result = if kind == Some(SNAPSHOT_KIND) {

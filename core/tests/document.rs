@@ -463,3 +463,52 @@ fn changes_waiting_for_missing_ones_are_capped() {
         .unwrap();
     assert_eq!(a.counter(&ContainerId::counter("c")), 1);
 }
+
+#[test]
+fn an_open_transaction_gathers_edits_made_one_call_at_a_time() {
+    let mut a = doc(1);
+    let body = ContainerId::text("body");
+    let tags = ContainerId::map("tags");
+    a.begin(Some("typing")).unwrap();
+    assert!(a.begin(None).is_err(), "transactions do not nest");
+    a.edit(|tx| tx.text_insert(&body, 0, "hello")).unwrap();
+    assert_eq!(
+        a.text(&body).unwrap().to_string(),
+        "hello",
+        "reads see open edits"
+    );
+    a.transact(Some("ignored"), |tx| tx.map_set(&tags, "lang", "en"))
+        .unwrap();
+    a.edit(|tx| tx.text_insert(&body, 5, "!")).unwrap();
+    assert!(a.in_transaction());
+    a.commit();
+    assert!(!a.in_transaction());
+
+    let events = a.take_events();
+    assert_eq!(events.len(), 1, "one transaction, one event");
+    assert_eq!(events[0].origin.as_deref(), Some("typing"));
+    let changes =
+        weft_core::doc::decode_update(&a.export_update(&VersionVector::new()).unwrap()).unwrap();
+    assert_eq!(changes.len(), 1, "one transaction, one change");
+
+    let mut b = doc(2);
+    b.import(&a.export_update(&VersionVector::new()).unwrap(), None)
+        .unwrap();
+    assert_eq!(b.view(), a.view());
+}
+
+#[test]
+fn an_import_commits_the_open_transaction_first() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let body = ContainerId::text("body");
+    b.transact(None, |tx| tx.text_insert(&body, 0, "remote "))
+        .unwrap();
+    a.begin(None).unwrap();
+    a.edit(|tx| tx.text_insert(&body, 0, "local")).unwrap();
+    a.import(&b.export_update(&VersionVector::new()).unwrap(), None)
+        .unwrap();
+    assert!(!a.in_transaction());
+    sync(&mut a, &mut b);
+    assert_eq!(a.view(), b.view());
+    assert_eq!(a.text(&body).unwrap().len(), 12);
+}

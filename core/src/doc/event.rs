@@ -325,7 +325,7 @@ pub struct DocEvent {
 
 /// Collects the diffs of one transaction or import, container by container; or,
 /// for a document that records no events, nothing.
-#[derive(Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct DiffBuilder {
     off: bool,
     ignored_text: SeqDelta<String>,

@@ -13,11 +13,10 @@ use super::undo::Inverse;
 use super::value::Value;
 use crate::{Dot, Error, VersionVector};
 
-/// The edits of one [`Document::transact`] call. Each method edits the document at
-/// once (reads inside the transaction see the edit) and records an operation; the
-/// operations become one change when the transaction ends.
-pub struct Transaction<'a> {
-    doc: &'a mut Document,
+/// A change being built: the operations of a transaction so far, with what becomes
+/// their change's header and event.
+#[derive(Clone, Debug)]
+pub(crate) struct OpenChange {
     origin: Option<String>,
     first: Dot,
     lamport: u64,
@@ -27,23 +26,64 @@ pub struct Transaction<'a> {
     inverse: Vec<Inverse>,
 }
 
-impl<'a> Transaction<'a> {
-    pub(crate) fn new(doc: &'a mut Document, origin: Option<String>) -> Result<Self, Error> {
-        let first = doc.version.next_dot(doc.replica)?;
-        let diffs = DiffBuilder::new(doc.events_enabled);
+impl OpenChange {
+    pub(crate) fn new(doc: &Document, origin: Option<String>) -> Result<Self, Error> {
         Ok(Self {
-            first,
+            origin,
+            first: doc.version.next_dot(doc.replica)?,
             lamport: doc
                 .lamport
                 .checked_add(1)
                 .ok_or(Error::Invalid("Lamport time exhausted"))?,
             deps: doc.version.clone(),
-            doc,
-            origin,
             ops: Vec::new(),
-            diffs,
+            diffs: DiffBuilder::new(doc.events_enabled),
             inverse: Vec::new(),
         })
+    }
+
+    /// Makes the operations one change of `doc`, with its event.
+    pub(crate) fn commit(self, doc: &mut Document) {
+        if self.ops.is_empty() {
+            return;
+        }
+        let change = Change {
+            id: self.first,
+            lamport: self.lamport,
+            deps: self.deps,
+            ops: self.ops,
+        };
+        doc.record(&change);
+        if self.diffs.is_off() {
+            return;
+        }
+        let diffs = self.diffs.finish();
+        doc.events.push(DocEvent {
+            local: true,
+            origin: self.origin,
+            diffs,
+            inverse: self.inverse,
+        });
+    }
+}
+
+/// The edits of one transaction ([`Document::transact`], or [`Document::edit`] between
+/// [`Document::begin`] and [`Document::commit`]). Each method edits the document at
+/// once (reads inside the transaction see the edit) and records an operation; the
+/// operations become one change when the transaction ends.
+pub struct Transaction<'a> {
+    doc: &'a mut Document,
+    open: OpenChange,
+}
+
+impl<'a> Transaction<'a> {
+    pub(crate) fn new(doc: &'a mut Document, open: OpenChange) -> Self {
+        Self { doc, open }
+    }
+
+    /// The document and the change, once the edits are made.
+    pub(crate) fn into_parts(self) -> (&'a mut Document, OpenChange) {
+        (self.doc, self.open)
     }
 
     /// The document as the transaction has left it so far.
@@ -73,7 +113,7 @@ impl<'a> Transaction<'a> {
             unreachable!("container() checked the kind")
         };
         let delta = target.insert(replica, position, text)?;
-        self.diffs.text(id).insert(position, text.into());
+        self.open.diffs.text(id).insert(position, text.into());
         let first = delta.ops[0].id();
         self.push_sequence(id, delta, Vec::new());
         Ok(first)
@@ -86,7 +126,7 @@ impl<'a> Transaction<'a> {
             unreachable!("container() checked the kind")
         };
         let delta = target.delete(replica, position, len)?;
-        self.diffs.text(id).delete(position, len);
+        self.open.diffs.text(id).delete(position, len);
         self.note(|| Inverse::deleted(id, &delta));
         self.push_sequence(id, delta, Vec::new());
         Ok(())
@@ -127,7 +167,7 @@ impl<'a> Transaction<'a> {
             unreachable!("container() checked the kind")
         };
         let delta = target.delete(replica, index, len)?;
-        self.diffs.list(id).delete(index, len);
+        self.open.diffs.list(id).delete(index, len);
         self.note(|| Inverse::deleted(id, &delta));
         self.push_sequence(id, delta, Vec::new());
         Ok(())
@@ -165,14 +205,14 @@ impl<'a> Transaction<'a> {
     ) -> Result<(Dot, Dot), Error> {
         let (replica, op, stamp) = (
             self.doc.replica,
-            self.op_dot(self.ops.len()),
+            self.op_dot(self.open.ops.len()),
             self.next_stamp(),
         );
         let Container::MovableList(target) = self.container(id, Kind::MovableList)? else {
             unreachable!("container() checked the kind")
         };
         let delta = target.insert(replica, index, &values, op, stamp)?;
-        self.diffs.list(id).insert(index, values.clone());
+        self.open.diffs.list(id).insert(index, values.clone());
         let first = delta.ops[0].id();
         self.note(|| {
             Some(Inverse::MovableInserted {
@@ -182,7 +222,7 @@ impl<'a> Transaction<'a> {
                     .collect(),
             })
         });
-        self.ops.push(Op::List {
+        self.open.ops.push(Op::List {
             target: id.clone(),
             delta,
             values,
@@ -204,7 +244,7 @@ impl<'a> Transaction<'a> {
             .map(|(element, state)| (*element, state.value().clone()))
             .collect();
         let delta = target.delete(replica, index, len)?;
-        self.diffs.list(id).delete(index, len);
+        self.open.diffs.list(id).delete(index, len);
         self.note(|| {
             Some(Inverse::MovableDeleted {
                 target: id.clone(),
@@ -212,7 +252,7 @@ impl<'a> Transaction<'a> {
                 removed,
             })
         });
-        self.ops.push(Op::List {
+        self.open.ops.push(Op::List {
             target: id.clone(),
             delta,
             values: Vec::new(),
@@ -228,7 +268,7 @@ impl<'a> Transaction<'a> {
         };
         let value = target.values().get(from as usize).cloned();
         let (element, delta) = target.move_element(replica, from, to, stamp)?;
-        let diff = self.diffs.list(id);
+        let diff = self.open.diffs.list(id);
         diff.delete(from, 1);
         diff.insert(to, value.into_iter().collect());
         self.note(|| {
@@ -238,7 +278,7 @@ impl<'a> Transaction<'a> {
                 from,
             })
         });
-        self.ops.push(Op::Move {
+        self.open.ops.push(Op::Move {
             target: id.clone(),
             element,
             delta,
@@ -259,7 +299,7 @@ impl<'a> Transaction<'a> {
         };
         let previous = target.values().get(index as usize).cloned();
         let element = target.set(index, value.clone(), stamp)?;
-        let diff = self.diffs.list(id);
+        let diff = self.open.diffs.list(id);
         diff.delete(index, 1);
         diff.insert(index, alloc::vec![value.clone()]);
         self.note(|| {
@@ -270,7 +310,7 @@ impl<'a> Transaction<'a> {
                 previous: previous?,
             })
         });
-        self.ops.push(Op::Replace {
+        self.open.ops.push(Op::Replace {
             target: id.clone(),
             element,
             value,
@@ -316,19 +356,19 @@ impl<'a> Transaction<'a> {
             unreachable!("container() checked the kind")
         };
         target.add(replica, amount);
-        self.diffs.counter(id, amount);
+        self.open.diffs.counter(id, amount);
         self.note(|| {
             Some(Inverse::CounterAdd {
                 target: id.clone(),
                 amount,
             })
         });
-        match self.ops.last_mut() {
+        match self.open.ops.last_mut() {
             Some(Op::CounterAdd {
                 target,
                 amount: total,
             }) if target == id => *total = total.wrapping_add(amount),
-            _ => self.ops.push(Op::CounterAdd {
+            _ => self.open.ops.push(Op::CounterAdd {
                 target: id.clone(),
                 amount,
             }),
@@ -345,7 +385,7 @@ impl<'a> Transaction<'a> {
         };
         let previous = target.get().cloned();
         target.set(value.clone(), stamp);
-        self.diffs.register(id, value.clone());
+        self.open.diffs.register(id, value.clone());
         self.note(|| {
             Some(Inverse::RegisterSet {
                 target: id.clone(),
@@ -353,7 +393,7 @@ impl<'a> Transaction<'a> {
                 previous,
             })
         });
-        self.ops.push(Op::RegisterSet {
+        self.open.ops.push(Op::RegisterSet {
             target: id.clone(),
             value,
         });
@@ -371,18 +411,18 @@ impl<'a> Transaction<'a> {
         let replica = self.doc.replica;
         // Consecutive inserts into one list join the previous operation, so their
         // elements are numbered after its values.
-        let (op, first_index) = match self.ops.last() {
+        let (op, first_index) = match self.open.ops.last() {
             Some(Op::List { target, values, .. }) if target == id => (
-                self.op_dot(self.ops.len() - 1),
+                self.op_dot(self.open.ops.len() - 1),
                 u32::try_from(values.len()).map_err(|_| Error::Invalid("too many values"))?,
             ),
-            _ => (self.op_dot(self.ops.len()), 0),
+            _ => (self.op_dot(self.open.ops.len()), 0),
         };
         let Container::List(target) = self.container(id, Kind::List)? else {
             unreachable!("container() checked the kind")
         };
         let delta = target.insert(replica, index, &values, op, first_index)?;
-        self.diffs.list(id).insert(index, values.clone());
+        self.open.diffs.list(id).insert(index, values.clone());
         let element = delta.ops[0].id();
         self.push_sequence(id, delta, values);
         Ok((op, first_index, element))
@@ -400,7 +440,7 @@ impl<'a> Transaction<'a> {
         };
         let previous = target.get(key).cloned();
         target.set(key, value.clone(), stamp);
-        self.diffs.map_key(id, key, value.clone());
+        self.open.diffs.map_key(id, key, value.clone());
         self.note(|| {
             Some(Inverse::MapSet {
                 target: id.clone(),
@@ -409,7 +449,7 @@ impl<'a> Transaction<'a> {
                 previous,
             })
         });
-        self.ops.push(Op::MapSet {
+        self.open.ops.push(Op::MapSet {
             target: id.clone(),
             key: key.into(),
             value,
@@ -421,7 +461,7 @@ impl<'a> Transaction<'a> {
     /// same container: typing makes one operation per transaction, not per key.
     fn push_sequence(&mut self, id: &ContainerId, delta: crate::TextDelta, values: Vec<Value>) {
         self.note(|| Inverse::inserted(id, &delta));
-        match self.ops.last_mut() {
+        match self.open.ops.last_mut() {
             Some(Op::Text {
                 target,
                 delta: last,
@@ -434,11 +474,11 @@ impl<'a> Transaction<'a> {
                 last.ops.extend(delta.ops);
                 last_values.extend(values);
             }
-            _ if id.kind == Kind::Text => self.ops.push(Op::Text {
+            _ if id.kind == Kind::Text => self.open.ops.push(Op::Text {
                 target: id.clone(),
                 delta,
             }),
-            _ => self.ops.push(Op::List {
+            _ => self.open.ops.push(Op::List {
                 target: id.clone(),
                 delta,
                 values,
@@ -460,42 +500,22 @@ impl<'a> Transaction<'a> {
     /// Records how to take an operation back, when the document records events (an
     /// [`UndoManager`](super::UndoManager) reads it from them).
     fn note(&mut self, inverse: impl FnOnce() -> Option<Inverse>) {
-        if !self.diffs.is_off() {
-            self.inverse.extend(inverse());
+        if !self.open.diffs.is_off() {
+            self.open.inverse.extend(inverse());
         }
     }
 
     fn op_dot(&self, index: usize) -> Dot {
-        Dot::new(self.first.replica(), self.first.counter() + index as u64)
+        Dot::new(
+            self.open.first.replica(),
+            self.open.first.counter() + index as u64,
+        )
     }
 
     fn next_stamp(&self) -> Stamp {
         Stamp {
-            lamport: self.lamport + self.ops.len() as u64,
+            lamport: self.open.lamport + self.open.ops.len() as u64,
             replica: self.doc.replica,
         }
-    }
-
-    pub(crate) fn commit(self) {
-        if self.ops.is_empty() {
-            return;
-        }
-        let change = Change {
-            id: self.first,
-            lamport: self.lamport,
-            deps: self.deps,
-            ops: self.ops,
-        };
-        self.doc.record(&change);
-        if self.diffs.is_off() {
-            return;
-        }
-        let diffs = self.diffs.finish();
-        self.doc.events.push(DocEvent {
-            local: true,
-            origin: self.origin,
-            diffs,
-            inverse: self.inverse,
-        });
     }
 }
