@@ -38,6 +38,7 @@
 
 mod change;
 mod container_id;
+mod cursor;
 mod encoding;
 mod event;
 mod history;
@@ -53,6 +54,7 @@ use alloc::vec::Vec;
 
 pub use change::{Change, Op, Stamp};
 pub use container_id::{Base, ContainerId, Kind};
+pub use cursor::{CURSOR_KIND, Cursor, Side};
 pub use encoding::{SNAPSHOT_KIND, UPDATE_KIND};
 pub use event::{ContainerDiff, DeltaItem, Diff, DocEvent, Piece, SeqDelta};
 pub use transaction::Transaction;

@@ -96,6 +96,8 @@ pub struct Text {
     version: VersionVector,
     /// Operations that arrived early, by the first event each one still waits for.
     backlog: BTreeMap<Dot, Vec<TextOp>>,
+    /// Whether a character outside the Basic Multilingual Plane was ever inserted.
+    astral: bool,
 }
 
 impl Text {
@@ -292,6 +294,13 @@ impl Text {
         })
     }
 
+    /// Whether positions here equal positions in UTF-16 code units, as JavaScript
+    /// counts them: true while no character past U+FFFF (an emoji, say) was ever
+    /// inserted, deleted ones included, so bindings convert positions only then.
+    pub fn positions_match_utf16(&self) -> bool {
+        !self.astral
+    }
+
     /// The dot of the visible character at `position`.
     pub fn dot_at(&self, position: u64) -> Option<Dot> {
         let cursor = self.tree.at_visible(position)?;
@@ -455,6 +464,8 @@ impl Text {
         let bytes = u32::try_from(text.len()).ok();
         match (start, bytes) {
             (Some(start), Some(bytes)) if start.checked_add(bytes).is_some() => {
+                // Only characters past U+FFFF take four bytes in UTF-8.
+                self.astral |= text.bytes().any(|byte| byte >= 0xF0);
                 self.content.push_str(text);
                 Ok((start, bytes))
             }

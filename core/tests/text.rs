@@ -335,3 +335,18 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn positions_match_utf16_until_a_character_past_the_basic_plane_arrives() {
+    let (alice, bob) = (ReplicaId::new(1), ReplicaId::new(2));
+    let mut a = Text::new();
+    a.insert(alice, 0, "plain ASCII, accents é and CJK 字")
+        .unwrap();
+    assert!(a.positions_match_utf16());
+    let mut b = synced(&a);
+    b.insert(bob, 0, "🙂").unwrap();
+    b.delete(bob, 0, 1).unwrap();
+    assert!(!b.positions_match_utf16(), "deleted characters still count");
+    exchange(&mut a, &mut b);
+    assert!(!a.positions_match_utf16(), "remote ones too");
+}
