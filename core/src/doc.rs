@@ -267,6 +267,20 @@ impl Document {
         }
     }
 
+    /// A map's keys and values, in key order (none if it does not exist).
+    pub fn map_entries(&self, id: &ContainerId) -> impl Iterator<Item = (&str, &Value)> {
+        let map = match self.containers.get(id) {
+            Some(Container::Map(map)) => Some(map),
+            _ => None,
+        };
+        map.into_iter().flat_map(|map| map.iter())
+    }
+
+    /// Every container that exists here, root or nested, in container order.
+    pub fn container_ids(&self) -> impl Iterator<Item = &ContainerId> {
+        self.containers.keys()
+    }
+
     /// A list's length, plain or movable (0 if it does not exist).
     pub fn list_len(&self, id: &ContainerId) -> u64 {
         match self.containers.get(id) {

@@ -93,6 +93,15 @@ fn concurrent_map_writes_converge_on_the_later_write() {
     sync(&mut a, &mut b);
     assert_eq!(a.map_get(&meta, "k"), Some(&Value::from("second")));
     assert_eq!(a.view(), b.view());
+    a.transact(None, |tx| tx.map_set(&meta, "a", 1)).unwrap();
+    a.transact(None, |tx| tx.map_delete(&meta, "k")).unwrap();
+    let entries: Vec<_> = a.map_entries(&meta).collect();
+    assert_eq!(
+        entries,
+        [("a", &Value::Int(1))],
+        "deleted keys are not listed"
+    );
+    assert_eq!(a.container_ids().collect::<Vec<_>>(), [&meta]);
 }
 
 #[test]
