@@ -246,6 +246,11 @@ impl Document {
         }
     }
 
+    /// Whether the document records events.
+    pub fn events_enabled(&self) -> bool {
+        self.events_enabled
+    }
+
     /// The events queued since the last call, oldest first.
     pub fn take_events(&mut self) -> Vec<DocEvent> {
         core::mem::take(&mut self.events)

@@ -27,7 +27,8 @@ pub enum Side {
     After,
 }
 
-/// A position in a text that survives edits. See the [module docs](self).
+/// A position in a text that survives edits: it names a character and a side of it,
+/// and its position is worked out again whenever it is needed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cursor {
     /// The text.

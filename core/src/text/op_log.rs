@@ -80,7 +80,9 @@ impl OpLog {
                 }),
                 Some(tail),
             ) => {
-                let follows = last.replica() == id.replica()
+                // An entry's length is a u32: a run that would outgrow it starts anew.
+                let follows = last_len.checked_add(len).is_some()
+                    && last.replica() == id.replica()
                     && last.counter() + u64::from(*last_len) == id.counter()
                     && origin_left == Some(Dot::new(id.replica(), id.counter() - 1))
                     && tail == shape;
@@ -108,6 +110,7 @@ impl OpLog {
             len: last_len,
             target: last_target,
         }) = self.entries.last_mut()
+            && last_len.checked_add(len).is_some()
             && last.replica() == id.replica()
             && last.counter() + u64::from(*last_len) == id.counter()
             && last_target.replica() == target.replica()

@@ -98,9 +98,12 @@ impl Span {
 
     /// Whether `next` continues this span: same replica, next dots, left origin the
     /// last character here, same right origin, same state, text right after ours (and
-    /// both with text, or both without: a snapshot may leave deleted text out).
+    /// both with text, or both without: a snapshot may leave deleted text out), and the
+    /// two together no longer than a span can be.
     pub(crate) fn can_append(&self, next: &Span) -> bool {
-        next.id.replica() == self.id.replica()
+        self.len.checked_add(next.len).is_some()
+            && self.bytes.checked_add(next.bytes).is_some()
+            && next.id.replica() == self.id.replica()
             && next.id.counter() == self.id.counter() + u64::from(self.len)
             && next.origin_left.get() == Some(self.dot_at(self.len - 1))
             && next.origin_right == self.origin_right
