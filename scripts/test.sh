@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what it needs (Rust targets, the
-# wasm-bindgen CLI pinned by Cargo.lock), then runs formatting, lints, docs, every
-# test, the no_std builds and the WebAssembly smoke test. Tools are cached in .tools/.
+# wasm-bindgen CLI pinned by Cargo.lock, the npm packages), then runs formatting, lints,
+# docs, every test, the no_std builds, the npm package's tests and the fuzzers. Tools
+# are cached in .tools/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -42,11 +43,10 @@ done
 step "tests"
 cargo test --workspace 2>&1 | tee "$root/target/cargo-test.log"
 
-step "WebAssembly smoke test (Node)"
-cargo build -p weft-wasm --release --target wasm32-unknown-unknown
-out="$root/target/wasm-node"
-wasm-bindgen --target nodejs --out-dir "$out" "$root/target/wasm32-unknown-unknown/release/weft_wasm.wasm"
-WEFT_WASM_NODE="$out/weft_wasm.js" node --test --test-reporter=tap wasm/tests/ | tee "$root/target/node-test.log"
+step "npm package: build, then its Node tests"
+(cd wasm/npm && npm ci --no-audit --no-fund --loglevel=error)
+./scripts/build-npm.sh
+node --test --test-reporter=tap wasm/npm/test/ | tee "$root/target/node-test.log"
 
 step "fuzzing (${FUZZ_SECONDS:-60} s per target)"
 for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do

@@ -1,51 +1,91 @@
-//! `Map`: a map container of a `Doc`.
+//! `Map`: a map container.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use wasm_bindgen::JsValue;
-use wasm_bindgen::prelude::{JsError, wasm_bindgen};
-use weft_core::{ContainerId, Document};
+use js_sys::{Array, Function};
+use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use weft_core::ContainerId;
 
-use crate::value::{from_js, to_js};
+use crate::shared::Shared;
+use crate::{error, json, value};
 
 /// String keys to values; concurrent writes to one key: the later one wins.
 #[wasm_bindgen]
 pub struct Map {
-    doc: Rc<RefCell<Document>>,
+    shared: Rc<Shared>,
     id: ContainerId,
 }
 
 impl Map {
-    pub(crate) fn new(doc: Rc<RefCell<Document>>, id: ContainerId) -> Self {
-        Self { doc, id }
+    pub(crate) fn new(shared: Rc<Shared>, id: ContainerId) -> Self {
+        Self { shared, id }
     }
 }
 
 #[wasm_bindgen]
 impl Map {
-    /// Sets `key` to a string, number, boolean or null.
-    pub fn set(&self, key: &str, value: JsValue) -> Result<(), JsError> {
-        let value = from_js(&value)?;
-        self.doc
-            .borrow_mut()
-            .transact(None, |tx| tx.map_set(&self.id, key, value))?;
-        Ok(())
+    /// Sets `key` to a scalar.
+    pub fn set(&self, key: &str, value: JsValue) -> Result<(), JsValue> {
+        let value = value::from_js(&value).map_err(error)?;
+        self.shared.edit(|tx| tx.map_set(&self.id, key, value))
     }
 
-    /// The value of `key`, or undefined.
+    /// Puts a new container of `kind` at `key` and returns it.
+    #[wasm_bindgen(js_name = setContainer)]
+    pub fn set_container(&self, key: &str, kind: &str) -> Result<JsValue, JsValue> {
+        let kind = value::kind(kind).map_err(error)?;
+        let id = self
+            .shared
+            .edit(|tx| tx.map_insert_container(&self.id, key, kind))?;
+        Ok(value::handle(&self.shared, id))
+    }
+
+    /// The value at `key`, or undefined.
     pub fn get(&self, key: &str) -> JsValue {
-        self.doc
-            .borrow()
-            .map_get(&self.id, key)
-            .map_or(JsValue::UNDEFINED, to_js)
+        let found = self.shared.doc().map_get(&self.id, key).cloned();
+        found.map_or(JsValue::UNDEFINED, |found| {
+            value::map_value(&self.shared, &self.id, key, &found)
+        })
+    }
+
+    /// Whether `key` has a value.
+    pub fn has(&self, key: &str) -> bool {
+        self.shared.doc().map_get(&self.id, key).is_some()
     }
 
     /// Deletes `key`.
-    pub fn delete(&self, key: &str) -> Result<(), JsError> {
-        self.doc
-            .borrow_mut()
-            .transact(None, |tx| tx.map_delete(&self.id, key))?;
-        Ok(())
+    pub fn delete(&self, key: &str) -> Result<(), JsValue> {
+        self.shared.edit(|tx| tx.map_delete(&self.id, key))
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> Array {
+        self.shared
+            .doc()
+            .map_entries(&self.id)
+            .map(|(key, _)| JsValue::from_str(key))
+            .collect()
+    }
+
+    /// How many keys have values.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> u32 {
+        self.shared.doc().map_entries(&self.id).count() as u32
+    }
+
+    /// The map as JSON, nested containers included.
+    #[wasm_bindgen(js_name = toJSON)]
+    pub fn to_json(&self) -> JsValue {
+        json::of(&self.shared.doc(), &self.id)
+    }
+
+    /// Calls `listener` with a `MapEvent` after each change of this map.
+    pub fn observe(&self, listener: Function) {
+        self.shared.observe(&self.id, listener);
+    }
+
+    /// Stops calling `listener`.
+    pub fn unobserve(&self, listener: &Function) {
+        self.shared.unobserve(&self.id, listener);
     }
 }

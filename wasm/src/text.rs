@@ -1,67 +1,100 @@
-//! `Text`: a text container of a `Doc`, with JavaScript's UTF-16 positions.
+//! `Text`: a text container, with JavaScript's UTF-16 positions.
 
-use std::cell::RefCell;
 use std::rc::Rc;
 
-use wasm_bindgen::prelude::{JsError, wasm_bindgen};
-use weft_core::{ContainerId, Document};
+use js_sys::Function;
+use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
+use weft_core::ContainerId;
+use weft_core::doc::Side;
 
-use crate::utf16;
+use crate::cursor::Cursor;
+use crate::shared::Shared;
+use crate::{error, utf16};
 
 /// A text inside a document. Positions and lengths count UTF-16 code units, as
 /// JavaScript strings do.
 #[wasm_bindgen]
 pub struct Text {
-    doc: Rc<RefCell<Document>>,
+    shared: Rc<Shared>,
     id: ContainerId,
 }
 
 impl Text {
-    pub(crate) fn new(doc: Rc<RefCell<Document>>, id: ContainerId) -> Self {
-        Self { doc, id }
+    pub(crate) fn new(shared: Rc<Shared>, id: ContainerId) -> Self {
+        Self { shared, id }
     }
 
-    fn content(&self) -> String {
-        self.doc
-            .borrow()
-            .text(&self.id)
-            .map_or_else(String::new, ToString::to_string)
+    fn chars(&self, units: u32) -> Result<u64, JsValue> {
+        utf16::to_chars(self.shared.doc().text(&self.id), units).map_err(error)
     }
 }
 
 #[wasm_bindgen]
 impl Text {
     /// Inserts `text` at `index`.
-    pub fn insert(&self, index: u32, text: &str) -> Result<(), JsError> {
-        let position = utf16::char_index(&self.content(), index)?;
-        self.doc
-            .borrow_mut()
-            .transact(None, |tx| tx.text_insert(&self.id, position, text))?;
-        Ok(())
+    pub fn insert(&self, index: u32, text: &str) -> Result<(), JsValue> {
+        let position = self.chars(index)?;
+        self.shared
+            .edit(|tx| tx.text_insert(&self.id, position, text))
     }
 
-    /// Deletes `len` code units from `index` on.
-    pub fn delete(&self, index: u32, len: u32) -> Result<(), JsError> {
-        let content = self.content();
-        let start = utf16::char_index(&content, index)?;
-        let end = utf16::char_index(&content, index.saturating_add(len))?;
-        if end > start {
-            self.doc
-                .borrow_mut()
-                .transact(None, |tx| tx.text_delete(&self.id, start, end - start))?;
+    /// Deletes `length` code units from `index` on.
+    pub fn delete(&self, index: u32, length: u32) -> Result<(), JsValue> {
+        let start = self.chars(index)?;
+        let end = self.chars(index.saturating_add(length))?;
+        if end == start {
+            return Ok(());
         }
-        Ok(())
+        self.shared
+            .edit(|tx| tx.text_delete(&self.id, start, end - start))
     }
 
     /// The text's length in UTF-16 code units.
     #[wasm_bindgen(getter)]
     pub fn length(&self) -> u32 {
-        utf16::len(&self.content())
+        utf16::len(self.shared.doc().text(&self.id))
     }
 
     /// The text.
     #[wasm_bindgen(js_name = toString)]
     pub fn to_js_string(&self) -> String {
-        self.content()
+        self.shared
+            .doc()
+            .text(&self.id)
+            .map_or_else(String::new, ToString::to_string)
+    }
+
+    /// The text, for `JSON.stringify`.
+    #[wasm_bindgen(js_name = toJSON)]
+    pub fn to_json(&self) -> String {
+        self.to_js_string()
+    }
+
+    /// A cursor before the character at `index` (`side` 1, the default), or after
+    /// the character before it (`side` -1).
+    #[wasm_bindgen(js_name = getCursor)]
+    pub fn get_cursor(&self, index: u32, side: Option<i32>) -> Result<Cursor, JsValue> {
+        let side = match side {
+            None | Some(1) => Side::Before,
+            Some(-1) => Side::After,
+            Some(_) => return Err(error(weft_core::Error::Invalid("side is 1 or -1"))),
+        };
+        let position = self.chars(index)?;
+        let cursor = self
+            .shared
+            .doc()
+            .cursor(&self.id, position, side)
+            .map_err(error)?;
+        Ok(Cursor::new(cursor))
+    }
+
+    /// Calls `listener` with a `TextEvent` after each change of this text.
+    pub fn observe(&self, listener: Function) {
+        self.shared.observe(&self.id, listener);
+    }
+
+    /// Stops calling `listener`.
+    pub fn unobserve(&self, listener: &Function) {
+        self.shared.unobserve(&self.id, listener);
     }
 }

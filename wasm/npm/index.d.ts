@@ -1,0 +1,307 @@
+// Type declarations of the weft npm package, written by hand: every entry point
+// ("weft", "weft/web", "weft/slim") exports this same API.
+
+/** JSON as `toJSON()` returns it. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** A value a container stores. Numbers that are safe integers are kept as integers. */
+export type Scalar = null | boolean | number | string | Uint8Array;
+
+/** Any container of a document. */
+export type Container = Text | Map | List | MovableList | Counter;
+
+/** A container kind, for creating a container inside a map or a list. */
+export type ContainerKind = "text" | "map" | "list" | "movableList" | "counter";
+
+/** What reading a map key or a list element returns. */
+export type Value = Scalar | Container;
+
+/** Where a transaction came from: any value; a string also scopes undo managers. */
+export type Origin = unknown;
+
+/** Quill-style change of a text, in UTF-16 code units. */
+export type TextDelta = Array<{ retain: number } | { insert: string } | { delete: number }>;
+
+/** Change of a list, in elements. */
+export type ListDelta = Array<{ retain: number } | { insert: Value[] } | { delete: number }>;
+
+interface EventBase<T> {
+  /** The container that changed. */
+  target: T;
+  /** The transaction's origin (for an import: the origin given to `import`). */
+  origin: Origin;
+  /** Whether this replica made the change (false for imports). */
+  local: boolean;
+}
+
+export interface TextEvent extends EventBase<Text> { kind: "text"; delta: TextDelta; }
+export interface ListEvent extends EventBase<List | MovableList> { kind: "list"; delta: ListDelta; }
+/** The keys that changed, with their new values (`undefined`: deleted). */
+export interface MapEvent extends EventBase<Map> { kind: "map"; keys: globalThis.Map<string, Value | undefined>; }
+export interface CounterEvent extends EventBase<Counter> { kind: "counter"; increment: number; }
+export type ContainerEvent = TextEvent | ListEvent | MapEvent | CounterEvent;
+
+/** Unsubscribes a listener. */
+export type Unsubscribe = () => void;
+
+export interface DocOptions {
+  /** The replica id to edit as; random (53 bits) when not given. Never share one between live replicas. */
+  peerId?: bigint | number;
+}
+
+export type ExportOptions =
+  /** The changes a document at `from` (a `version()`) lacks; everything without `from`. */
+  | { mode: "update"; from?: Uint8Array }
+  /** The whole document with its history. */
+  | { mode: "snapshot" }
+  /** The current state only, without the history: smaller, but peers that are behind it get the snapshot, not their missing changes. */
+  | { mode: "shallow-snapshot" };
+
+export interface DocEvents {
+  /** After each local transaction and import: the update bytes to send to peers. */
+  update: (update: Uint8Array, origin: Origin, local: boolean) => void;
+  /** After each transaction or import: every container event it caused, in order. */
+  change: (events: ContainerEvent[], origin: Origin, local: boolean) => void;
+}
+
+/** A replica of a document: named root containers, synced as one. */
+export class Doc {
+  constructor(options?: DocOptions);
+  /** The replica this document edits as. */
+  readonly peerId: bigint;
+  getText(name: string): Text;
+  getMap(name: string): Map;
+  getList(name: string): List;
+  getMovableList(name: string): MovableList;
+  getCounter(name: string): Counter;
+  /** Runs `fn`: its edits become one change and one event per container. Nested calls join the outer one. */
+  transact<T>(fn: () => T, origin?: Origin): T;
+  on<E extends keyof DocEvents>(event: E, listener: DocEvents[E]): Unsubscribe;
+  off<E extends keyof DocEvents>(event: E, listener: DocEvents[E]): void;
+  /** What this document holds, encoded: pass it to `export({ mode: "update", from })` on a peer. */
+  version(): Uint8Array;
+  export(options: ExportOptions): Uint8Array;
+  /** Applies an update or snapshot from any replica, in any order; changes whose causes are missing wait for them. */
+  import(bytes: Uint8Array, origin?: Origin): void;
+  /** How many received changes wait for changes not seen yet. */
+  readonly pendingCount: number;
+  /** A cursor's current position, or undefined if its container is gone. */
+  getCursorPosition(cursor: Cursor): number | undefined;
+  /** A new document with the same contents, editing as `peerId` (random if not given). */
+  fork(options?: DocOptions): Doc;
+  /** Every root container as JSON. */
+  toJSON(): { [name: string]: JsonValue };
+  /** Releases the document's memory now instead of when it is garbage collected. */
+  free(): void;
+}
+
+/** Text with UTF-16 positions, as JavaScript strings count them: an emoji is 2. */
+export class Text {
+  insert(index: number, text: string): void;
+  delete(index: number, length: number): void;
+  readonly length: number;
+  toString(): string;
+  toJSON(): string;
+  /** A position that follows the text through local and remote edits: before the character at `index` (`side` -1 keeps it after the character before). */
+  getCursor(index: number, side?: -1 | 1): Cursor;
+  observe(listener: (event: TextEvent) => void): Unsubscribe;
+  unobserve(listener: (event: TextEvent) => void): void;
+}
+
+/** String keys to values; concurrent writes to one key: the later one wins. */
+export class Map {
+  set(key: string, value: Scalar): void;
+  /** Puts a new container at `key`; two replicas doing this concurrently share one container. */
+  setContainer(key: string, kind: "text"): Text;
+  setContainer(key: string, kind: "map"): Map;
+  setContainer(key: string, kind: "list"): List;
+  setContainer(key: string, kind: "movableList"): MovableList;
+  setContainer(key: string, kind: "counter"): Counter;
+  get(key: string): Value | undefined;
+  has(key: string): boolean;
+  delete(key: string): void;
+  keys(): string[];
+  readonly size: number;
+  toJSON(): { [key: string]: JsonValue };
+  observe(listener: (event: MapEvent) => void): Unsubscribe;
+  unobserve(listener: (event: MapEvent) => void): void;
+}
+
+/** A sequence of values; concurrent inserts at one place never interleave. */
+export class List {
+  insert(index: number, value: Scalar): void;
+  insertContainer(index: number, kind: "text"): Text;
+  insertContainer(index: number, kind: "map"): Map;
+  insertContainer(index: number, kind: "list"): List;
+  insertContainer(index: number, kind: "movableList"): MovableList;
+  insertContainer(index: number, kind: "counter"): Counter;
+  push(value: Scalar): void;
+  delete(index: number, length?: number): void;
+  get(index: number): Value | undefined;
+  readonly length: number;
+  toArray(): Value[];
+  toJSON(): JsonValue[];
+  observe(listener: (event: ListEvent) => void): Unsubscribe;
+  unobserve(listener: (event: ListEvent) => void): void;
+}
+
+/** A list whose elements can also be moved and replaced in place. */
+export class MovableList {
+  insert(index: number, value: Scalar): void;
+  insertContainer(index: number, kind: "text"): Text;
+  insertContainer(index: number, kind: "map"): Map;
+  insertContainer(index: number, kind: "list"): List;
+  insertContainer(index: number, kind: "movableList"): MovableList;
+  insertContainer(index: number, kind: "counter"): Counter;
+  push(value: Scalar): void;
+  delete(index: number, length?: number): void;
+  /** Moves the element at `from` so that it ends up at index `to`. */
+  move(from: number, to: number): void;
+  /** Replaces the element at `index`. */
+  set(index: number, value: Scalar): void;
+  get(index: number): Value | undefined;
+  readonly length: number;
+  toArray(): Value[];
+  toJSON(): JsonValue[];
+  observe(listener: (event: ListEvent) => void): Unsubscribe;
+  unobserve(listener: (event: ListEvent) => void): void;
+}
+
+/** A number that replicas add to concurrently; no increment is lost. */
+export class Counter {
+  increment(amount?: number): void;
+  decrement(amount?: number): void;
+  readonly value: number;
+  toJSON(): number;
+  observe(listener: (event: CounterEvent) => void): Unsubscribe;
+  unobserve(listener: (event: CounterEvent) => void): void;
+}
+
+/** A position in a text that moves with the text's edits, wherever they come from. */
+export class Cursor {
+  /** The cursor as bytes, to store or send to peers. */
+  encode(): Uint8Array;
+  static decode(bytes: Uint8Array): Cursor;
+}
+
+export interface UndoManagerOptions {
+  /** Track only local transactions with this origin (default: every local transaction). */
+  origin?: string;
+  /** Transactions closer than this many milliseconds become one step (default 500; 0: never). */
+  mergeInterval?: number;
+}
+
+/** Undo and redo of this replica's own edits; other replicas' edits stay. */
+export class UndoManager {
+  constructor(doc: Doc, options?: UndoManagerOptions);
+  /** Undoes the last step; returns whether anything changed. */
+  undo(): boolean;
+  redo(): boolean;
+  canUndo(): boolean;
+  canRedo(): boolean;
+  /** Makes the next transaction a step of its own. */
+  stopCapturing(): void;
+  /** Stops tracking the document. */
+  destroy(): void;
+}
+
+export interface AwarenessChanges { added: bigint[]; updated: bigint[]; removed: bigint[]; }
+
+/** Who is here and what they are doing (cursor, name, colour): state that is not part of the document. */
+export class Awareness {
+  constructor(doc: Doc);
+  readonly clientId: bigint;
+  getLocalState(): JsonValue | null;
+  /** Sets this client's state; null says it left. */
+  setLocalState(state: JsonValue | null): void;
+  setLocalStateField(field: string, value: JsonValue): void;
+  /** Every known client's state, this one included. */
+  getStates(): globalThis.Map<bigint, JsonValue>;
+  on(event: "change", listener: (changes: AwarenessChanges, origin: "local" | "remote") => void): Unsubscribe;
+  off(event: "change", listener: (changes: AwarenessChanges, origin: "local" | "remote") => void): void;
+  destroy(): void;
+}
+
+export type ConnectionStatus = "connecting" | "connected" | "disconnected";
+
+export interface WebSocketProviderOptions {
+  /** Connect at once (default true). */
+  connect?: boolean;
+  /** Sent as the `token` query parameter; a function is asked again on every connect. */
+  token?: string | (() => string | Promise<string>);
+  /** The awareness to share (default: a new one). */
+  awareness?: Awareness;
+  /** First reconnect delay in milliseconds (default 500); it doubles up to `maxBackoff`, with jitter. */
+  minBackoff?: number;
+  /** Longest reconnect delay in milliseconds (default 10000). */
+  maxBackoff?: number;
+  /** The WebSocket class (default: the global one). */
+  WebSocket?: typeof WebSocket;
+}
+
+export interface WebSocketProviderEvents {
+  status: (event: { status: ConnectionStatus }) => void;
+  /** Every document has received everything the server had when it connected (true), or the connection dropped (false). */
+  synced: (synced: boolean) => void;
+  /** The server refused something or reported an error. */
+  error: (error: Error) => void;
+}
+
+/** Syncs documents with a weft relay over one WebSocket, reconnecting when it drops. */
+export class WebSocketProvider {
+  /** Syncs `doc` as `room` on the relay at `url`. */
+  constructor(url: string, room: string, doc: Doc, options?: WebSocketProviderOptions);
+  readonly awareness: Awareness;
+  readonly status: ConnectionStatus;
+  readonly synced: boolean;
+  /** Resolves when every document is synced. */
+  whenSynced(): Promise<void>;
+  /** Syncs one more document over the same connection. */
+  addDoc(room: string, doc: Doc): void;
+  removeDoc(room: string): void;
+  connect(): void;
+  disconnect(): void;
+  destroy(): void;
+  on<E extends keyof WebSocketProviderEvents>(event: E, listener: WebSocketProviderEvents[E]): Unsubscribe;
+  off<E extends keyof WebSocketProviderEvents>(event: E, listener: WebSocketProviderEvents[E]): void;
+}
+
+/** Keeps a document in the browser's IndexedDB: loads what is stored, stores every update. */
+export class IndexedDbPersistence {
+  constructor(name: string, doc: Doc);
+  /** Resolves once the stored state is loaded into the document. */
+  readonly whenSynced: Promise<IndexedDbPersistence>;
+  /** Deletes the stored document. */
+  clearData(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/** The low-level sync protocol over any transport; WebSocketProvider is built on it. Time is in milliseconds. */
+export class SyncSession {
+  constructor(peerId: bigint);
+  subscribe(now: number, name: string, doc: Doc): void;
+  unsubscribe(name: string): void;
+  localChanged(now: number, name: string): void;
+  receive(now: number, message: Uint8Array, origin?: Origin): SessionEvent[];
+  tick(now: number): SessionEvent[];
+  setAwareness(now: number, name: string, state: Uint8Array | null): void;
+  isSynced(name: string): boolean;
+  takeOutgoing(): Uint8Array[];
+  free(): void;
+}
+
+export type SessionEvent =
+  | { type: "connected"; peer: bigint }
+  | { type: "changed"; doc: string }
+  | { type: "synced"; doc: string }
+  | { type: "acknowledged"; doc: string }
+  | { type: "awareness"; doc: string; peer: bigint; state: Uint8Array | null }
+  | { type: "error"; message: string };
+
+/** Loads the WebAssembly module. "weft" (node and browsers) does it on import; "weft/web" fetches the .wasm next to it by default; "weft/slim" needs the bytes, a Response or a URL. */
+export function init(input?: BufferSource | WebAssembly.Module | Response | Promise<Response> | URL | string): Promise<void>;
+export function initSync(input: BufferSource | WebAssembly.Module): void;
+export function isInitialized(): boolean;
+
+/** The version of weft inside the module. */
+export function weftVersion(): string;

@@ -1,0 +1,59 @@
+// Compiled by types.test.js with the strictest settings: the declarations must accept
+// what apps write and refuse what they must not.
+import {
+  Awareness,
+  Doc,
+  IndexedDbPersistence,
+  Text,
+  UndoManager,
+  WebSocketProvider,
+  type ListDelta,
+  type TextDelta,
+  type Value,
+} from "weft";
+
+const doc = new Doc({ peerId: 1n });
+const text: Text = doc.getText("body");
+text.insert(0, "hi");
+const unobserve: () => void = text.observe((event) => {
+  const delta: TextDelta = event.delta;
+  const local: boolean = event.local;
+  void [delta, local];
+});
+unobserve();
+doc.getList("l").observe((event) => {
+  const delta: ListDelta = event.delta;
+  void delta;
+});
+doc.getMap("m").observe((event) => {
+  const changed: Value | undefined = event.keys.get("k");
+  void changed;
+});
+const nested: Text = doc.getMap("m").setContainer("note", "text");
+nested.insert(0, "x");
+const count: number = doc.getCounter("c").value;
+const stop = doc.on("update", (update: Uint8Array, _origin: unknown, local: boolean) => void [update, local]);
+stop();
+doc.on("change", (events) => events.forEach((event) => void event.kind));
+const result: number = doc.transact(() => 42, "origin");
+const update: Uint8Array = doc.export({ mode: "update", from: doc.version() });
+doc.import(update);
+const position: number | undefined = doc.getCursorPosition(text.getCursor(1, -1));
+const undo = new UndoManager(doc, { origin: "user", mergeInterval: 300 });
+const undone: boolean = undo.undo();
+const awareness = new Awareness(doc);
+awareness.setLocalState({ name: "ada", cursor: { anchor: 1 } });
+const provider = new WebSocketProvider("ws://localhost:8080", "room", doc, { awareness, token: () => "t" });
+provider.on("status", ({ status }) => void (status === "connected"));
+provider.on("synced", (synced: boolean) => void synced);
+void new IndexedDbPersistence("room", doc).whenSynced.then((persistence) => persistence.destroy());
+void [count, result, position, undone];
+
+// @ts-expect-error: values are scalars; nested data goes through setContainer
+doc.getMap("m").set("k", { nested: true });
+// @ts-expect-error: export needs a mode
+doc.export({});
+// @ts-expect-error: the event names are "update" and "change"
+doc.on("updated", () => {});
+// @ts-expect-error: a text event has no keys
+text.observe((event) => event.keys);
