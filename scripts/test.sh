@@ -43,7 +43,13 @@ done
 step "tests"
 cargo test --workspace 2>&1 | tee "$root/target/cargo-test.log"
 
-step "npm package: build, then its Node tests"
+step "npm package: build, then its tests in Node and in headless Chromium"
+if [ ! -x /usr/bin/chromium ]; then
+    echo "installing Debian's chromium for the browser tests (about a minute, once)"
+    sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+fi
 (cd wasm/npm && npm ci --no-audit --no-fund --loglevel=error)
 ./scripts/build-npm.sh
 node --test --test-reporter=tap wasm/npm/test/ | tee "$root/target/node-test.log"

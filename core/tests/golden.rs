@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use weft_core::doc::{Cursor, Side};
 use weft_core::sync::Message;
 use weft_core::{ContainerId, Document, Kind, ReplicaId, SnapshotMode, VersionVector};
 
@@ -125,6 +126,12 @@ fn vectors() -> Vec<(&'static str, Vec<u8>)> {
             }
             .encode(),
         ),
+        (
+            "cursor.bin",
+            doc.cursor(&ContainerId::text("body"), 7, Side::Before)
+                .unwrap()
+                .encode(),
+        ),
     ]
 }
 
@@ -159,6 +166,14 @@ fn committed_documents_decode_to_the_same_contents() {
         doc.import(&bytes, None).unwrap();
         assert_eq!(doc.view().to_json(), EXPECTED_VIEW, "{name}");
     }
+}
+
+#[test]
+fn the_committed_cursor_decodes_to_the_same_place() {
+    let cursor = Cursor::decode(&std::fs::read(golden("cursor.bin")).unwrap()).unwrap();
+    let doc = sample();
+    // Before the emoji of "¡Hello 🙂".
+    assert_eq!(doc.cursor_position(&cursor), Some(7));
 }
 
 #[test]
