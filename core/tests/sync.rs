@@ -141,6 +141,24 @@ fn awareness_travels_and_expires() {
 }
 
 #[test]
+fn a_presence_from_a_new_session_is_not_taken_for_an_old_one() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    for step in 0..5 {
+        a.session.set_awareness(step, "x", Some(vec![step as u8]));
+    }
+    exchange(&mut a, &mut b);
+    // a reconnects: a new session, whose clock must still count past the old one's.
+    a.session = SyncSession::new(ReplicaId::new(1), SessionConfig::default());
+    a.session.set_awareness(1_000, "x", Some(b"back".to_vec()));
+    let (_, at_b) = exchange(&mut a, &mut b);
+    assert!(at_b.contains(&SessionEvent::Awareness {
+        doc: "x".into(),
+        replica: ReplicaId::new(1),
+        state: Some(b"back".to_vec()),
+    }));
+}
+
+#[test]
 fn a_peer_on_another_protocol_version_gets_a_clear_error() {
     let mut b = Side::new(2, &["x"]);
     let hello = Message::Hello {

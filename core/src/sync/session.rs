@@ -223,7 +223,10 @@ impl SyncSession {
     pub fn set_awareness(&mut self, now: u64, doc: &str, state: Option<Vec<u8>>) {
         let local = self.local;
         let sync = self.docs.entry(doc.into()).or_default();
-        let clock = sync.local_presence.as_ref().map_or(1, |p| p.clock + 1);
+        // Counting from the time keeps a reconnected session's clock above what peers
+        // saw from the session before it, so they do not ignore it as old news.
+        let previous = sync.local_presence.as_ref().map_or(0, |p| p.clock);
+        let clock = previous.saturating_add(1).max(now);
         sync.local_presence = Some(Presence {
             clock,
             state: state.clone(),
