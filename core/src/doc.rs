@@ -134,6 +134,18 @@ pub struct Document {
     events_enabled: bool,
     /// The change [`begin`](Self::begin) opened, until [`commit`](Self::commit).
     open: Option<OpenChange>,
+    /// What [`take_update`](Self::take_update) returns next, while it is wanted.
+    updates: Option<UpdateLog>,
+}
+
+/// The changes recorded since the last [`Document::take_update`].
+#[derive(Clone, Debug, Default)]
+struct UpdateLog {
+    changes: Vec<Change>,
+    /// A snapshot arrived: its changes are not at hand one by one.
+    snapshot_merged: bool,
+    /// The version at the last take.
+    since: VersionVector,
 }
 
 impl Document {
@@ -151,6 +163,7 @@ impl Document {
             events: Vec::new(),
             events_enabled: true,
             open: None,
+            updates: None,
         }
     }
 
@@ -249,6 +262,32 @@ impl Document {
     /// Whether the document records events.
     pub fn events_enabled(&self) -> bool {
         self.events_enabled
+    }
+
+    /// Starts (or stops) keeping what this document records, local changes and
+    /// imported ones, for [`take_update`](Self::take_update): what apps forward to
+    /// their peers after each transaction (Yjs's `update` event).
+    pub fn set_updates(&mut self, enabled: bool) {
+        self.updates = enabled.then(|| UpdateLog {
+            since: self.version.clone(),
+            ..UpdateLog::default()
+        });
+    }
+
+    /// Everything recorded since the last call (or since
+    /// [`set_updates`](Self::set_updates)), as one update; `None` if nothing was. After
+    /// a snapshot merged into a document whose history was compacted, a full snapshot.
+    pub fn take_update(&mut self) -> Option<Vec<u8>> {
+        let log = self.updates.as_mut()?;
+        let taken = core::mem::take(log);
+        log.since = self.version.clone();
+        if taken.snapshot_merged {
+            return Some(
+                self.export_update(&taken.since)
+                    .unwrap_or_else(|_| self.export_snapshot(SnapshotMode::Full)),
+            );
+        }
+        (!taken.changes.is_empty()).then(|| encode_update(taken.changes.iter()))
     }
 
     /// The events queued since the last call, oldest first.
@@ -636,6 +675,9 @@ impl Document {
             .lamport
             .max(change.lamport + change.ops.len() as u64 - 1);
         self.history.push(change);
+        if let Some(log) = &mut self.updates {
+            log.changes.push(change.clone());
+        }
     }
 
     /// Applies one operation with its stamp and dot.
@@ -759,6 +801,9 @@ impl Document {
             if let Err(error) = self.merge_container(id, theirs, diffs) {
                 refused = refused.or(Some(error));
             }
+        }
+        if let Some(log) = &mut self.updates {
+            log.snapshot_merged |= !self.version.includes(&parts.version);
         }
         self.version.merge(&parts.version);
         self.base.merge(&parts.base);

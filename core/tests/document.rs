@@ -521,3 +521,41 @@ fn an_import_commits_the_open_transaction_first() {
     assert_eq!(a.view(), b.view());
     assert_eq!(a.text(&body).unwrap().len(), 12);
 }
+
+#[test]
+fn take_update_gives_what_was_recorded_since_the_last_take() {
+    let (mut a, mut b) = (doc(1), doc(2));
+    let body = ContainerId::text("body");
+    assert_eq!(a.take_update(), None, "nothing is kept until asked for");
+    a.set_updates(true);
+    a.transact(None, |tx| tx.text_insert(&body, 0, "one "))
+        .unwrap();
+    let first = a.take_update().unwrap();
+    assert_eq!(a.take_update(), None);
+    a.transact(None, |tx| tx.text_insert(&body, 4, "two "))
+        .unwrap();
+    b.transact(None, |tx| tx.text_insert(&body, 0, "bee "))
+        .unwrap();
+    a.import(&b.export_update(a.version()).unwrap(), None)
+        .unwrap();
+    let second = a.take_update().unwrap();
+
+    let mut c = doc(3);
+    c.import(&second, None).unwrap();
+    assert_eq!(c.pending_len(), 1, "the second update builds on the first");
+    c.import(&first, None).unwrap();
+    assert_eq!(c.view(), a.view());
+
+    // A snapshot's changes are not at hand one by one: the update covers them.
+    let mut d = doc(4);
+    d.set_updates(true);
+    d.import(&a.export_snapshot(SnapshotMode::Full), None)
+        .unwrap();
+    let mut e = doc(5);
+    e.import(&d.take_update().unwrap(), None).unwrap();
+    assert_eq!(e.view(), a.view());
+    d.set_updates(false);
+    d.transact(None, |tx| tx.text_insert(&body, 0, "x"))
+        .unwrap();
+    assert_eq!(d.take_update(), None);
+}
