@@ -11,6 +11,8 @@ mod events;
 mod json;
 mod list;
 mod map;
+#[cfg(target_arch = "wasm32")]
+mod memory;
 mod session;
 mod shared;
 mod text;

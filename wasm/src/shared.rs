@@ -6,13 +6,13 @@
 //! theirs, in the same loop.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::rc::{Rc, Weak};
 
 use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::JsValue;
 use weft_core::doc::{DocEvent, Transaction, UndoManager};
-use weft_core::{ContainerId, Document, Error, Kind, VersionVector};
+use weft_core::{ContainerId, Document, Error, Kind};
 
 use crate::events;
 
@@ -31,22 +31,34 @@ pub struct Shared {
     /// The contents of texts whose positions differ from UTF-16 positions, as they
     /// were after the last dispatch: events need them to measure deletions in UTF-16.
     texts_before: RefCell<BTreeMap<ContainerId, String>>,
-    /// The version the last `update` listeners were told about.
-    reported: RefCell<VersionVector>,
+    /// Changes taken from the document, waiting for their listeners: a change made
+    /// by a listener waits for the listeners of the one before it.
+    queue: RefCell<VecDeque<Batch>>,
     dispatching: Cell<bool>,
+    /// Whether the document keeps its changes for `update` listeners.
+    recording_updates: Cell<bool>,
+}
+
+/// What one call changed, with the origin and locality the call gives it.
+struct Batch {
+    events: Vec<DocEvent>,
+    update: Option<Vec<u8>>,
+    origin: JsValue,
+    local: bool,
 }
 
 impl Shared {
     pub fn new(doc: Document) -> Rc<Self> {
         let shared = Rc::new(Self {
-            reported: RefCell::new(doc.version().clone()),
             doc: RefCell::new(doc),
             listeners: RefCell::default(),
             undo_managers: RefCell::default(),
             texts_before: RefCell::default(),
+            queue: RefCell::default(),
             dispatching: Cell::new(false),
+            recording_updates: Cell::new(false),
         });
-        shared.update_event_switch();
+        shared.record_what_is_listened_to();
         shared
     }
 
@@ -71,11 +83,12 @@ impl Shared {
 
     pub fn on_update(&self, listener: Function) {
         self.listeners.borrow_mut().update.push(listener);
+        self.record_what_is_listened_to();
     }
 
     pub fn on_change(&self, listener: Function) {
         self.listeners.borrow_mut().change.push(listener);
-        self.update_event_switch();
+        self.record_what_is_listened_to();
     }
 
     pub fn off(&self, listener: &Function) {
@@ -83,7 +96,7 @@ impl Shared {
         listeners.update.retain(|known| known != listener);
         listeners.change.retain(|known| known != listener);
         drop(listeners);
-        self.update_event_switch();
+        self.record_what_is_listened_to();
     }
 
     pub fn observe(&self, id: &ContainerId, listener: Function) {
@@ -91,7 +104,7 @@ impl Shared {
             .borrow_mut()
             .observers
             .push((id.clone(), listener));
-        self.update_event_switch();
+        self.record_what_is_listened_to();
     }
 
     pub fn unobserve(&self, id: &ContainerId, listener: &Function) {
@@ -99,12 +112,12 @@ impl Shared {
             .borrow_mut()
             .observers
             .retain(|(known, function)| known != id || function != listener);
-        self.update_event_switch();
+        self.record_what_is_listened_to();
     }
 
     pub fn add_undo_manager(&self, manager: &Rc<RefCell<UndoManager>>) {
         self.undo_managers.borrow_mut().push(Rc::downgrade(manager));
-        self.update_event_switch();
+        self.record_what_is_listened_to();
     }
 
     pub fn remove_undo_manager(&self, manager: &Rc<RefCell<UndoManager>>) {
@@ -112,14 +125,15 @@ impl Shared {
         self.undo_managers
             .borrow_mut()
             .retain(|known| !known.ptr_eq(&target) && known.strong_count() > 0);
-        self.update_event_switch();
+        self.record_what_is_listened_to();
     }
 
-    /// Events cost time to work out: the document records them only while someone
-    /// listens to them. Turning them on again needs a fresh copy of the texts whose
-    /// positions differ from UTF-16 ones.
-    fn update_event_switch(&self) {
+    /// Events and updates cost time to work out: the document records them only
+    /// while someone listens. Turning events on again needs a fresh copy of the texts
+    /// whose positions differ from UTF-16 ones.
+    fn record_what_is_listened_to(&self) {
         let listeners = self.listeners.borrow();
+        let updates = !listeners.update.is_empty();
         let needed = !listeners.change.is_empty()
             || !listeners.observers.is_empty()
             || self
@@ -129,6 +143,9 @@ impl Shared {
                 .any(|manager| manager.strong_count() > 0);
         drop(listeners);
         let mut doc = self.doc.borrow_mut();
+        if updates != self.recording_updates.replace(updates) {
+            doc.set_updates(updates);
+        }
         let was_on = doc.events_enabled();
         doc.set_events(needed);
         if needed && !was_on {
@@ -141,74 +158,63 @@ impl Shared {
     }
 
     /// Tells listeners and undo managers about everything since the last dispatch:
-    /// `origin` and `local` describe the call that made the change.
+    /// `origin` and `local` describe the call that made the change. Called while
+    /// listeners run (they edited the document), it queues the change behind the one
+    /// being dispatched.
     pub fn dispatch(self: &Rc<Self>, origin: &JsValue, local: bool) -> Result<(), JsValue> {
+        self.take_batch(origin, local);
         if self.dispatching.replace(true) {
             return Ok(());
         }
         let mut first_error = None;
         loop {
-            match self.dispatch_once(origin, local) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(error) => {
-                    first_error.get_or_insert(error);
-                }
+            let Some(batch) = self.queue.borrow_mut().pop_front() else {
+                break;
+            };
+            if let Err(error) = self.notify(batch) {
+                first_error.get_or_insert(error);
             }
         }
         self.dispatching.set(false);
         first_error.map_or(Ok(()), Err)
     }
 
-    /// One round of dispatch; whether there was anything to dispatch.
-    fn dispatch_once(self: &Rc<Self>, origin: &JsValue, local: bool) -> Result<bool, JsValue> {
-        let (events, update) = {
-            let mut doc = self.doc.borrow_mut();
-            if doc.in_transaction() {
-                return Ok(false);
-            }
-            let events = doc.take_events();
-            let update = self.take_update(&doc);
-            (events, update)
-        };
+    /// Takes the document's events and update, unless a transaction is still open.
+    fn take_batch(&self, origin: &JsValue, local: bool) {
+        let mut doc = self.doc.borrow_mut();
+        if doc.in_transaction() {
+            return;
+        }
+        let events = doc.take_events();
+        let update = doc.take_update();
+        drop(doc);
         if events.is_empty() && update.is_none() {
-            return Ok(false);
+            return;
         }
-        self.record_for_undo(&events);
-        let mut result = Ok(());
-        for event in &events {
-            if let Err(error) = self.notify(event, origin) {
-                result = result.and(Err(error));
-            }
-        }
-        if let Some(update) = update {
-            let bytes = JsValue::from(Uint8Array::from(&update[..]));
-            let listeners = self.listeners.borrow().update.clone();
-            for listener in listeners {
-                let local = JsValue::from_bool(local);
-                if let Err(error) = listener.call3(&JsValue::UNDEFINED, &bytes, origin, &local) {
-                    result = result.and(Err(error));
-                }
-            }
-        }
-        result.map(|()| true)
+        self.queue.borrow_mut().push_back(Batch {
+            events,
+            update,
+            origin: origin.clone(),
+            local,
+        });
     }
 
-    /// The changes since the version last reported, if anyone listens for updates.
-    fn take_update(&self, doc: &Document) -> Option<Vec<u8>> {
-        let mut reported = self.reported.borrow_mut();
-        if doc.version() == &*reported {
-            return None;
+    fn notify(self: &Rc<Self>, batch: Batch) -> Result<(), JsValue> {
+        self.record_for_undo(&batch.events);
+        let mut result = Ok(());
+        for event in &batch.events {
+            result = result.and(self.notify_event(event, &batch.origin));
         }
-        let update = if self.listeners.borrow().update.is_empty() {
-            None
-        } else {
-            // A document loaded from a shallow snapshot cannot say what it holds as
-            // changes; its listeners learn of later changes only.
-            doc.export_update(&reported).ok()
-        };
-        *reported = doc.version().clone();
-        update
+        if let Some(update) = batch.update {
+            let bytes = JsValue::from(Uint8Array::from(&update[..]));
+            let local = JsValue::from_bool(batch.local);
+            let listeners = self.listeners.borrow().update.clone();
+            for listener in listeners {
+                let called = listener.call3(&JsValue::UNDEFINED, &bytes, &batch.origin, &local);
+                result = result.and(called.map(drop));
+            }
+        }
+        result
     }
 
     fn record_for_undo(&self, events: &[DocEvent]) {
@@ -227,7 +233,7 @@ impl Shared {
         }
     }
 
-    fn notify(self: &Rc<Self>, event: &DocEvent, origin: &JsValue) -> Result<(), JsValue> {
+    fn notify_event(self: &Rc<Self>, event: &DocEvent, origin: &JsValue) -> Result<(), JsValue> {
         let converted = {
             let doc = self.doc.borrow();
             let mut texts = self.texts_before.borrow_mut();
