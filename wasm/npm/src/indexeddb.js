@@ -1,6 +1,8 @@
 // Keeps a document in IndexedDB as a log of updates, one record each, folded into a
 // single snapshot record when the log grows long.
 
+import { Doc } from "./weft.js";
+
 const STORE = "updates";
 
 /** Past this many records the log is replaced by one snapshot. */
@@ -12,7 +14,7 @@ export class IndexedDbPersistence {
   #unsubscribe;
   #whenSynced;
   #db = null;
-  /** Updates made before the database is open and loaded, stored once it is. */
+  /** Updates to store once the database is open and loaded. */
   #queued = [];
   #records = 0;
   /** Settles when every write so far is committed; rejects if one failed. */
@@ -21,6 +23,11 @@ export class IndexedDbPersistence {
   constructor(name, doc) {
     this.#name = name;
     this.#doc = doc;
+    // What the document holds already (say, synced before it was persisted) is in
+    // no update to come, so it is stored as one of its own.
+    if (hasChanges(doc)) {
+      this.#queued.push(doc.export({ mode: "update" }));
+    }
     this.#unsubscribe = doc.on("update", (update, origin) => {
       // What this class imports from the database is stored already.
       if (origin === this) {
@@ -114,6 +121,20 @@ export class IndexedDbPersistence {
     // A failed write surfaces from destroy(); until then it is not an unhandled rejection.
     this.#writes.catch(() => {});
   }
+}
+
+/** The version of a document without changes, worked out on first use. */
+let emptyVersion;
+
+/** Whether `doc` holds any change; versions are encoded canonically, so bytes compare. */
+function hasChanges(doc) {
+  if (emptyVersion === undefined) {
+    const empty = new Doc();
+    emptyVersion = empty.version();
+    empty.free();
+  }
+  const version = doc.version();
+  return version.length !== emptyVersion.length || version.some((byte, i) => byte !== emptyVersion[i]);
 }
 
 function request(req) {

@@ -157,3 +157,18 @@ test("a panic inside the module leaves it working for new documents", (t) => {
   doc.getText("t").insert(0, "still working");
   assert.equal(doc.getText("t").toString(), "still working");
 });
+
+test("an edit made by a listener is its own local change, dispatched after the one it answers", () => {
+  const [a, b] = [new Doc({ peerId: 1n }), new Doc({ peerId: 2n })];
+  const seen = [];
+  b.on("update", (update, origin, local) => {
+    seen.push({ origin, local });
+    // Answer every remote change with a local one, as an app reacting to peers does.
+    if (!local) b.getMap("m").set("acknowledged", true);
+  });
+  b.getText("t").observe((event) => seen.push({ text: event.origin }));
+  a.getText("t").insert(0, "hi");
+  b.import(a.export({ mode: "update" }), "network");
+  assert.deepEqual(seen, [{ text: "network" }, { origin: "network", local: false }, { origin: undefined, local: true }]);
+  assert.equal(b.getMap("m").get("acknowledged"), true);
+});

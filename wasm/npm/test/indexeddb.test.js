@@ -64,6 +64,22 @@ test("edits made before the database is open are stored too", async () => {
   await again.destroy();
 });
 
+test("what the document held before it was persisted is stored too", async () => {
+  const name = freshName();
+  const doc = new weft.Doc();
+  doc.getText("body").insert(0, "synced earlier");
+  const persistence = new weft.IndexedDbPersistence(name, doc);
+  await persistence.whenSynced;
+  doc.getMap("meta").set("saved", true);
+  await persistence.destroy();
+
+  const { doc: loaded, persistence: again } = await reopen(name);
+  assert.deepEqual(loaded.toJSON(), { body: "synced earlier", meta: { saved: true } });
+  await again.destroy();
+  // An empty document adds nothing when it opens.
+  assert.equal(await recordCount(name), 2);
+});
+
 test("updates imported from elsewhere are stored, loaded ones are not stored again", async () => {
   const name = freshName();
   const { doc, persistence } = await reopen(name);
