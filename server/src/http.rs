@@ -1,0 +1,152 @@
+//! The HTTP side: the WebSocket endpoint (`/sync`), health and readiness, metrics, and
+//! the web demo's static files for every other path.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tokio::sync::mpsc;
+use tower_http::services::ServeDir;
+
+use crate::auth::{self, Access};
+use crate::connection::{self, OUTGOING_CAPACITY};
+use crate::hub::{Input, Outgoing};
+use crate::metrics::Metrics;
+
+/// What the handlers share.
+pub struct AppState {
+    pub hub: mpsc::Sender<Input>,
+    pub metrics: Arc<Metrics>,
+    pub secret: Option<Vec<u8>>,
+    pub max_connections: u64,
+    pub max_message: usize,
+    pub ready: AtomicBool,
+    next_id: AtomicU64,
+}
+
+impl AppState {
+    pub fn new(
+        hub: mpsc::Sender<Input>,
+        metrics: Arc<Metrics>,
+        secret: Option<Vec<u8>>,
+        max_connections: u64,
+        max_message: usize,
+    ) -> Self {
+        Self {
+            hub,
+            metrics,
+            secret,
+            max_connections,
+            max_message,
+            ready: AtomicBool::new(true),
+            next_id: AtomicU64::new(1),
+        }
+    }
+}
+
+/// The relay's routes; files under `static_dir` for everything else.
+pub fn router(state: Arc<AppState>, static_dir: PathBuf) -> Router {
+    Router::new()
+        .route("/sync", get(upgrade))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/metrics", get(metrics))
+        .fallback_service(ServeDir::new(static_dir))
+        .with_state(state)
+}
+
+async fn ready(State(state): State<Arc<AppState>>) -> Response {
+    if state.ready.load(Ordering::Relaxed) {
+        "ready\n".into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "shutting down\n").into_response()
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let access = match (&state.secret, query.get("token")) {
+        (None, _) => Access::Open,
+        (Some(_), None) => {
+            return (StatusCode::UNAUTHORIZED, "a token is needed: ?token=...\n").into_response();
+        }
+        (Some(secret), Some(token)) => match auth::verify(secret, token, unix_now()) {
+            Ok(claims) => Access::Token(claims),
+            Err(error) => return (StatusCode::UNAUTHORIZED, format!("{error}\n")).into_response(),
+        },
+    };
+    let slot = Slot::take(&state);
+    if state.metrics.connections.load(Ordering::Relaxed) > state.max_connections {
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    }
+    Metrics::add(&state.metrics.connections_total, 1);
+    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+    let (outgoing, receiver) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
+    let hub = state.hub.clone();
+    let max_message = state.max_message;
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(4 * max_message)
+        // The transport reads messages up to twice the limit in full, so that the
+        // connection can refuse them with a clean 1009 close; anything larger ends
+        // it at once.
+        .max_message_size(2 * max_message)
+        .max_frame_size(2 * max_message)
+        .on_upgrade(move |socket| async move {
+            let _slot = slot;
+            if hub
+                .send(Input::Opened {
+                    id,
+                    access,
+                    outgoing,
+                })
+                .await
+                .is_ok()
+            {
+                connection::serve(socket, id, hub, receiver, max_message).await;
+            }
+        })
+}
+
+/// One counted connection; the count goes down when the connection ends, or when an
+/// upgrade fails before it starts.
+struct Slot(Arc<AppState>);
+
+impl Slot {
+    fn take(state: &Arc<AppState>) -> Self {
+        state.metrics.connections.fetch_add(1, Ordering::Relaxed);
+        Self(Arc::clone(state))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.metrics.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,530 @@
+//! The hub: every document in memory and every connection's sync session, driven by
+//! one thread. Connection tasks only move bytes; the protocol is core's sans-IO
+//! `SyncSession`, one per connection, and the hub decides what reaches it.
+//!
+//! The hub works in batches: it takes every message waiting, applies them, writes the
+//! deltas they brought to the store in one durable write (group commit), and only
+//! then acknowledges them to their senders. Other subscribers get the deltas at once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+use weft_core::doc::decode_update;
+use weft_core::sync::{Documents, Message, SessionConfig, SessionEvent, SyncSession};
+use weft_core::{Document, ReplicaId, SnapshotMode};
+
+use crate::auth::Access;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+pub type ConnectionId = u64;
+
+/// What connection tasks tell the hub.
+pub enum Input {
+    Opened {
+        id: ConnectionId,
+        access: Access,
+        outgoing: mpsc::Sender<Outgoing>,
+    },
+    Received {
+        id: ConnectionId,
+        bytes: Vec<u8>,
+    },
+    Closed {
+        id: ConnectionId,
+    },
+    /// Time passes: retries, presence expiry, idle documents.
+    Tick,
+    /// Write everything down and stop; the reply says it is done.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// What the hub sends a connection task.
+#[derive(Debug)]
+pub enum Outgoing {
+    Message(Vec<u8>),
+    Close { code: u16, reason: String },
+}
+
+/// Documents untouched by any connection for this long leave memory.
+const IDLE: Duration = Duration::from_secs(60);
+/// A document with this many deltas in its log is snapshotted.
+const SNAPSHOT_AFTER: usize = 1_000;
+/// Most messages handled between two durable writes.
+const BATCH: usize = 512;
+
+struct Connection {
+    session: SyncSession,
+    access: Access,
+    outgoing: mpsc::Sender<Outgoing>,
+    replica: Option<ReplicaId>,
+    docs: BTreeSet<String>,
+}
+
+struct Room {
+    doc: Document,
+    subscribers: BTreeSet<ConnectionId>,
+    /// The latest presence of each replica, for subscribers who join later.
+    presence: BTreeMap<ReplicaId, (u64, Vec<u8>)>,
+    logged: usize,
+    last_used: Instant,
+}
+
+/// The rooms as the sessions see them.
+struct Rooms<'a>(&'a mut BTreeMap<String, Room>);
+
+impl Documents for Rooms<'_> {
+    fn document(&mut self, id: &str) -> Option<&mut Document> {
+        self.0.get_mut(id).map(|room| &mut room.doc)
+    }
+}
+
+pub struct Hub<S> {
+    store: S,
+    replica: ReplicaId,
+    metrics: Arc<Metrics>,
+    started: Instant,
+    rooms: BTreeMap<String, Room>,
+    connections: BTreeMap<ConnectionId, Connection>,
+    /// Deltas applied in this batch, to write before their acknowledgements.
+    to_store: Vec<(String, Vec<u8>)>,
+    to_acknowledge: Vec<(ConnectionId, String, u64)>,
+}
+
+impl<S: Store> Hub<S> {
+    pub fn new(store: S, replica: ReplicaId, metrics: Arc<Metrics>) -> Self {
+        Self {
+            store,
+            replica,
+            metrics,
+            started: Instant::now(),
+            rooms: BTreeMap::new(),
+            connections: BTreeMap::new(),
+            to_store: Vec::new(),
+            to_acknowledge: Vec::new(),
+        }
+    }
+
+    /// Serves until told to shut down (or every sender is gone).
+    pub fn run(mut self, mut input: mpsc::Receiver<Input>) {
+        while let Some(first) = input.blocking_recv() {
+            let mut next = Some(first);
+            let mut handled = 0;
+            while let Some(message) = next.take() {
+                if let Input::Shutdown(done) = message {
+                    self.finish_batch();
+                    self.shut_down();
+                    let _ = done.send(());
+                    return;
+                }
+                self.handle(message);
+                handled += 1;
+                if handled < BATCH {
+                    next = input.try_recv().ok();
+                }
+            }
+            self.finish_batch();
+        }
+        self.shut_down();
+    }
+
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    fn handle(&mut self, input: Input) {
+        match input {
+            Input::Opened {
+                id,
+                access,
+                outgoing,
+            } => {
+                let config = SessionConfig {
+                    auto_ack: false,
+                    ..SessionConfig::default()
+                };
+                self.connections.insert(
+                    id,
+                    Connection {
+                        session: SyncSession::new(self.replica, config),
+                        access,
+                        outgoing,
+                        replica: None,
+                        docs: BTreeSet::new(),
+                    },
+                );
+            }
+            Input::Received { id, bytes } => self.received(id, &bytes),
+            Input::Closed { id } => self.closed(id),
+            Input::Tick => self.tick(),
+            Input::Shutdown(_) => unreachable!("handled by run"),
+        }
+    }
+
+    fn received(&mut self, id: ConnectionId, bytes: &[u8]) {
+        Metrics::add(&self.metrics.bytes_in, bytes.len() as u64);
+        let message = match Message::decode(bytes) {
+            Ok(message) => message,
+            Err(error) => return self.refuse(id, &error.to_string()),
+        };
+        if let Err(reason) = self.admit(id, &message) {
+            return self.refuse(id, &reason);
+        }
+        let now = self.now();
+        let Some(connection) = self.connections.get_mut(&id) else {
+            return;
+        };
+        let events = connection
+            .session
+            .receive(now, bytes, &mut Rooms(&mut self.rooms));
+        let events = match events {
+            Ok(events) => events,
+            Err(error) => {
+                Metrics::add(&self.metrics.refused, 1);
+                tracing::debug!(connection = id, %error, "message refused");
+                return;
+            }
+        };
+        for event in events {
+            self.on_event(id, event, &message);
+        }
+    }
+
+    /// Checks a message against the connection's rights, loading the document it
+    /// names; the reason for a refusal goes back to the client.
+    fn admit(&mut self, id: ConnectionId, message: &Message) -> Result<(), String> {
+        let Some(connection) = self.connections.get(&id) else {
+            return Ok(());
+        };
+        match message {
+            Message::Hello { replica, .. } => {
+                let taken = self
+                    .connections
+                    .iter()
+                    .any(|(other, c)| *other != id && c.replica == Some(*replica));
+                if taken {
+                    return Err(format!(
+                        "replica {replica} is connected already: every tab needs a replica id of its own"
+                    ));
+                }
+            }
+            Message::Subscribe { doc, .. } => {
+                if !connection.access.can_read(doc) {
+                    return Err(format!("this token does not give access to {doc:?}"));
+                }
+                self.load(doc)?;
+                let room = self.rooms.get_mut(doc).expect("loaded above");
+                room.subscribers.insert(id);
+                let connection = self.connections.get_mut(&id).expect("checked above");
+                connection.docs.insert(doc.clone());
+                for (replica, (clock, state)) in &room.presence {
+                    connection.session.forward_awareness(
+                        doc,
+                        *replica,
+                        *clock,
+                        Some(state.clone()),
+                    );
+                }
+            }
+            Message::Update { doc, payload, .. } => {
+                if !connection.access.can_write(doc) {
+                    return Err(format!(
+                        "this token is read-only for {doc:?}: the update was not applied"
+                    ));
+                }
+                let writer = connection.replica;
+                self.load(doc)?;
+                let known = self.rooms[doc].doc.version();
+                let changes = decode_update(payload).map_err(|error| error.to_string())?;
+                let foreign = changes.iter().find(|change| {
+                    Some(change.id.replica()) != writer && !known.contains(change.id)
+                });
+                if let Some(change) = foreign {
+                    return Err(format!(
+                        "a change by replica {} on a connection of another replica: not applied",
+                        change.id.replica()
+                    ));
+                }
+            }
+            Message::Awareness { doc, replica, .. } => {
+                if !connection.access.can_read(doc) || connection.replica != Some(*replica) {
+                    return Err(format!("presence for {doc:?} as another replica"));
+                }
+            }
+            Message::Ack { .. } | Message::Error { .. } | Message::Unknown { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, id: ConnectionId, event: SessionEvent, message: &Message) {
+        let now = self.now();
+        match event {
+            SessionEvent::Connected { peer } => {
+                if let Some(connection) = self.connections.get_mut(&id) {
+                    connection.replica = Some(peer);
+                }
+            }
+            SessionEvent::Changed { doc, seq, imported } => {
+                Metrics::add(&self.metrics.deltas_in, 1);
+                if let Message::Update { payload, .. } = message
+                    && imported.applied + imported.pending > 0
+                {
+                    self.to_store.push((doc.clone(), payload.clone()));
+                }
+                self.to_acknowledge.push((id, doc.clone(), seq));
+                let Some(room) = self.rooms.get_mut(&doc) else {
+                    return;
+                };
+                room.logged += 1;
+                room.last_used = Instant::now();
+                for other in room.subscribers.iter().filter(|other| **other != id) {
+                    if let Some(connection) = self.connections.get_mut(other) {
+                        connection.session.local_changed(now, &doc, &room.doc);
+                    }
+                }
+            }
+            SessionEvent::Awareness {
+                doc,
+                replica,
+                state,
+            } => {
+                let Message::Awareness { clock, .. } = message else {
+                    return;
+                };
+                let Some(room) = self.rooms.get_mut(&doc) else {
+                    return;
+                };
+                match &state {
+                    Some(state) => room.presence.insert(replica, (*clock, state.clone())),
+                    None => room.presence.remove(&replica),
+                };
+                for other in room.subscribers.iter().filter(|other| **other != id) {
+                    if let Some(connection) = self.connections.get_mut(other) {
+                        let state = state.clone();
+                        connection
+                            .session
+                            .forward_awareness(&doc, replica, *clock, state);
+                    }
+                }
+            }
+            SessionEvent::Refused { error } => {
+                Metrics::add(&self.metrics.refused, 1);
+                tracing::debug!(connection = id, %error, "client sent something refused");
+            }
+            SessionEvent::PeerError { message } => {
+                tracing::debug!(connection = id, %message, "client reported an error");
+            }
+            SessionEvent::Synced { .. }
+            | SessionEvent::Acknowledged { .. }
+            | SessionEvent::Skipped { .. } => {}
+        }
+    }
+
+    /// Loads `doc` from the store unless it is in memory.
+    fn load(&mut self, doc: &str) -> Result<(), String> {
+        if let Some(room) = self.rooms.get_mut(doc) {
+            room.last_used = Instant::now();
+            return Ok(());
+        }
+        let stored = self.store.load(doc).map_err(|error| {
+            tracing::error!(doc, %error, "loading a document failed");
+            format!("the relay could not load {doc:?}; try again later")
+        })?;
+        let mut document = match &stored.snapshot {
+            Some(snapshot) => Document::from_snapshot(self.replica, snapshot)
+                .map_err(|error| format!("the stored snapshot of {doc:?} is damaged: {error}"))?,
+            None => Document::new(self.replica),
+        };
+        // Nobody observes the relay's copies: no events to work out.
+        document.set_events(false);
+        for delta in &stored.deltas {
+            if let Err(error) = document.import(delta, None) {
+                tracing::warn!(doc, %error, "a stored delta did not apply");
+            }
+        }
+        self.rooms.insert(
+            doc.into(),
+            Room {
+                doc: document,
+                subscribers: BTreeSet::new(),
+                presence: BTreeMap::new(),
+                logged: stored.deltas.len(),
+                last_used: Instant::now(),
+            },
+        );
+        Metrics::add(&self.metrics.documents_loaded, 1);
+        Ok(())
+    }
+
+    fn refuse(&mut self, id: ConnectionId, reason: &str) {
+        Metrics::add(&self.metrics.refused, 1);
+        tracing::debug!(connection = id, reason, "refused");
+        if let Some(connection) = self.connections.get_mut(&id) {
+            let error = Message::Error {
+                message: reason.into(),
+            };
+            if connection
+                .outgoing
+                .try_send(Outgoing::Message(error.encode()))
+                .is_err()
+            {
+                self.drop_slow(id);
+            }
+        }
+    }
+
+    fn closed(&mut self, id: ConnectionId) {
+        let Some(connection) = self.connections.remove(&id) else {
+            return;
+        };
+        let now = self.now();
+        for doc in &connection.docs {
+            let Some(room) = self.rooms.get_mut(doc) else {
+                continue;
+            };
+            room.subscribers.remove(&id);
+            room.last_used = Instant::now();
+            // Tell the others at once that this replica left.
+            let Some(replica) = connection.replica else {
+                continue;
+            };
+            if let Some((clock, _)) = room.presence.remove(&replica) {
+                for other in &room.subscribers {
+                    if let Some(peer) = self.connections.get_mut(other) {
+                        peer.session
+                            .forward_awareness(doc, replica, clock.max(now) + 1, None);
+                    }
+                }
+            }
+        }
+    }
+
+    fn tick(&mut self) {
+        let now = self.now();
+        for connection in self.connections.values_mut() {
+            for event in connection.session.tick(now, &mut Rooms(&mut self.rooms)) {
+                if let SessionEvent::Refused { error } = event {
+                    tracing::debug!(%error, "refused on tick");
+                }
+            }
+        }
+        let idle: Vec<String> = self
+            .rooms
+            .iter()
+            .filter(|(_, room)| room.subscribers.is_empty() && room.last_used.elapsed() > IDLE)
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in idle {
+            self.snapshot(&name);
+            if self.rooms.get(&name).is_some_and(|room| room.logged == 0) {
+                self.rooms.remove(&name);
+                self.metrics
+                    .documents_loaded
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Writes the deltas of this batch durably, then acknowledges them, then sends
+    /// every connection what its session has for it.
+    fn finish_batch(&mut self) {
+        if !self.to_store.is_empty() {
+            let started = Instant::now();
+            let written = self.store.append(&self.to_store);
+            Metrics::add(&self.metrics.store_writes, 1);
+            Metrics::add(
+                &self.metrics.store_write_micros,
+                started.elapsed().as_micros() as u64,
+            );
+            self.to_store.clear();
+            if let Err(error) = written {
+                // Not durable, so not acknowledged: the clients send them again.
+                tracing::error!(%error, "writing deltas failed");
+                self.to_acknowledge.clear();
+            }
+        }
+        for (id, doc, seq) in std::mem::take(&mut self.to_acknowledge) {
+            let (Some(connection), Some(room)) =
+                (self.connections.get_mut(&id), self.rooms.get(&doc))
+            else {
+                continue;
+            };
+            connection
+                .session
+                .acknowledge(&doc, seq, room.doc.version());
+        }
+        let busy: Vec<String> = self
+            .rooms
+            .iter()
+            .filter(|(_, room)| room.logged >= SNAPSHOT_AFTER)
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in busy {
+            self.snapshot(&name);
+        }
+        self.flush();
+    }
+
+    /// Replaces a document's log with a snapshot, unless changes in it still wait
+    /// for ones not seen (a snapshot would leave them out).
+    fn snapshot(&mut self, name: &str) {
+        let Some(room) = self.rooms.get_mut(name) else {
+            return;
+        };
+        if room.logged == 0 || room.doc.pending_len() > 0 {
+            return;
+        }
+        let snapshot = room.doc.export_snapshot(SnapshotMode::Full);
+        match self.store.replace_with_snapshot(name, &snapshot) {
+            Ok(()) => room.logged = 0,
+            Err(error) => tracing::error!(doc = name, %error, "writing a snapshot failed"),
+        }
+    }
+
+    fn flush(&mut self) {
+        let mut slow = Vec::new();
+        for (id, connection) in &mut self.connections {
+            for message in connection.session.take_outgoing() {
+                Metrics::add(&self.metrics.bytes_out, message.len() as u64);
+                Metrics::add(&self.metrics.deltas_out, 1);
+                if connection
+                    .outgoing
+                    .try_send(Outgoing::Message(message))
+                    .is_err()
+                {
+                    slow.push(*id);
+                    break;
+                }
+            }
+        }
+        for id in slow {
+            self.drop_slow(id);
+        }
+    }
+
+    /// A connection that does not read what it is sent is closed (its task sees the
+    /// channel end); the client reconnects and catches up from its version.
+    fn drop_slow(&mut self, id: ConnectionId) {
+        Metrics::add(&self.metrics.slow_consumers, 1);
+        tracing::info!(
+            connection = id,
+            "closing a connection that reads too slowly"
+        );
+        self.closed(id);
+    }
+
+    fn shut_down(&mut self) {
+        let names: Vec<String> = self.rooms.keys().cloned().collect();
+        for name in names {
+            self.snapshot(&name);
+        }
+        for connection in self.connections.values() {
+            let _ = connection.outgoing.try_send(Outgoing::Close {
+                code: 1001,
+                reason: "the relay is shutting down".into(),
+            });
+        }
+    }
+}

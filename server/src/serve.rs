@@ -1,0 +1,145 @@
+//! `weft-relay serve`: the runtime around the hub, the HTTP server and shutdown.
+
+use std::io::IsTerminal;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use clap::Args;
+use tokio::sync::{mpsc, oneshot};
+use weft_core::ReplicaId;
+
+use crate::http::{AppState, router};
+use crate::hub::{Hub, Input};
+use crate::metrics::Metrics;
+use crate::store::SqliteStore;
+
+#[derive(Args)]
+pub struct Options {
+    /// Address to listen on; loopback unless you mean to serve other machines.
+    #[arg(long, env = "WEFT_HOST", default_value = "127.0.0.1")]
+    host: IpAddr,
+    /// Port to listen on (0: any free port, printed at start).
+    #[arg(long, env = "WEFT_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Where documents are stored.
+    #[arg(long, env = "WEFT_DATA_DIR", default_value = "./weft-data")]
+    data_dir: PathBuf,
+    /// The web demo's built files, served at `/`.
+    #[arg(long, env = "WEFT_STATIC_DIR", default_value = "web-demo/dist")]
+    static_dir: PathBuf,
+    /// Secret that signs access tokens; without one, anyone who reaches the relay
+    /// may read and write every document.
+    #[arg(long, env = "WEFT_SECRET", hide_env_values = true)]
+    secret: Option<String>,
+    /// Most connections at once.
+    #[arg(long, env = "WEFT_MAX_CONNECTIONS", default_value_t = 20_000)]
+    max_connections: u64,
+    /// Largest message a client may send, in bytes (larger ones close with 1009).
+    #[arg(long, env = "WEFT_MAX_MESSAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
+    max_message_bytes: usize,
+}
+
+/// Logs as text on a terminal and as JSON lines otherwise (for log collectors).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::io::stdout().is_terminal() {
+        logs.init();
+    } else {
+        logs.json().init();
+    }
+}
+
+pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
+    init_logs();
+    std::fs::create_dir_all(&options.data_dir)?;
+    let store = SqliteStore::open(&options.data_dir.join("relay.db"))?;
+    let secret = options.secret.map(String::into_bytes);
+    if secret.is_none() && !options.host.is_loopback() {
+        tracing::warn!(
+            host = %options.host,
+            "SERVING WITHOUT AUTHENTICATION ON A NON-LOOPBACK ADDRESS: anyone who reaches \
+             this port can read and change every document. Set --secret (WEFT_SECRET) \
+             and hand out tokens from `weft-relay token`."
+        );
+    }
+
+    let metrics = Arc::new(Metrics::default());
+    let (hub_input, hub_receiver) = mpsc::channel(16 * 1024);
+    let hub = Hub::new(
+        store,
+        ReplicaId::new(rand::random::<u64>() | 1),
+        Arc::clone(&metrics),
+    );
+    let hub_thread = std::thread::Builder::new()
+        .name("weft-hub".into())
+        .spawn(move || hub.run(hub_receiver))?;
+
+    let state = Arc::new(AppState::new(
+        hub_input.clone(),
+        metrics,
+        secret,
+        options.max_connections,
+        options.max_message_bytes,
+    ));
+    let app = router(Arc::clone(&state), options.static_dir);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::new(options.host, options.port)).await?;
+        let address = listener.local_addr()?;
+        tracing::info!(%address, "serving: ws://{address}/sync and http://{address}/");
+        let ticker = hub_input.clone();
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                interval.tick().await;
+                if ticker.send(Input::Tick).await.is_err() {
+                    break;
+                }
+            }
+        });
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        tracing::info!("shutting down: writing every document down");
+        state.ready.store(false, Ordering::Relaxed);
+        let (done, finished) = oneshot::channel();
+        if hub_input.send(Input::Shutdown(done)).await.is_ok() {
+            let _ = finished.await;
+        }
+        Ok::<_, Box<dyn std::error::Error>>(())
+    })?;
+    let _ = hub_thread.join();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on ctrl-c or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

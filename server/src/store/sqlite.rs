@@ -1,0 +1,147 @@
+//! The default store: SQLite in write-ahead-log mode, with `synchronous = FULL` so a
+//! committed write survives power loss, not just a crash of the relay.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{Store, StoreError, Stored};
+
+/// A store in one SQLite file.
+pub struct SqliteStore {
+    db: Connection,
+}
+
+fn failed(error: rusqlite::Error) -> StoreError {
+    StoreError(error.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = Connection::open(path).map_err(failed)?;
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             CREATE TABLE IF NOT EXISTS snapshots (
+                 doc TEXT PRIMARY KEY,
+                 bytes BLOB NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS deltas (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 doc TEXT NOT NULL,
+                 bytes BLOB NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS deltas_by_doc ON deltas (doc, id);",
+        )
+        .map_err(failed)?;
+        Ok(Self { db })
+    }
+}
+
+impl Store for SqliteStore {
+    fn load(&mut self, doc: &str) -> Result<Stored, StoreError> {
+        let snapshot = self
+            .db
+            .query_row(
+                "SELECT bytes FROM snapshots WHERE doc = ?1",
+                params![doc],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(failed)?;
+        let mut query = self
+            .db
+            .prepare_cached("SELECT bytes FROM deltas WHERE doc = ?1 ORDER BY id")
+            .map_err(failed)?;
+        let deltas = query
+            .query_map(params![doc], |row| row.get(0))
+            .map_err(failed)?
+            .collect::<Result<_, _>>()
+            .map_err(failed)?;
+        Ok(Stored { snapshot, deltas })
+    }
+
+    fn append(&mut self, deltas: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let transaction = self.db.transaction().map_err(failed)?;
+        {
+            let mut insert = transaction
+                .prepare_cached("INSERT INTO deltas (doc, bytes) VALUES (?1, ?2)")
+                .map_err(failed)?;
+            for (doc, bytes) in deltas {
+                insert.execute(params![doc, bytes]).map_err(failed)?;
+            }
+        }
+        transaction.commit().map_err(failed)
+    }
+
+    fn replace_with_snapshot(&mut self, doc: &str, snapshot: &[u8]) -> Result<(), StoreError> {
+        let transaction = self.db.transaction().map_err(failed)?;
+        transaction
+            .execute(
+                "INSERT INTO snapshots (doc, bytes) VALUES (?1, ?2)
+                 ON CONFLICT (doc) DO UPDATE SET bytes = excluded.bytes",
+                params![doc, snapshot],
+            )
+            .map_err(failed)?;
+        transaction
+            .execute("DELETE FROM deltas WHERE doc = ?1", params![doc])
+            .map_err(failed)?;
+        transaction.commit().map_err(failed)
+    }
+
+    fn documents(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut query = self
+            .db
+            .prepare("SELECT doc FROM snapshots UNION SELECT doc FROM deltas ORDER BY 1")
+            .map_err(failed)?;
+        query
+            .query_map([], |row| row.get(0))
+            .map_err(failed)?
+            .collect::<Result<_, _>>()
+            .map_err(failed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temporary() -> (SqliteStore, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "weft-store-{}-{}",
+            std::process::id(),
+            rand::random::<u64>()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        (SqliteStore::open(&dir.join("relay.db")).unwrap(), dir)
+    }
+
+    #[test]
+    fn deltas_come_back_in_order_and_a_snapshot_replaces_them() {
+        let (mut store, dir) = temporary();
+        store
+            .append(&[("a".into(), vec![1]), ("b".into(), vec![9])])
+            .unwrap();
+        store.append(&[("a".into(), vec![2])]).unwrap();
+        let stored = store.load("a").unwrap();
+        assert_eq!(
+            (stored.snapshot, stored.deltas),
+            (None, vec![vec![1], vec![2]])
+        );
+
+        store.replace_with_snapshot("a", &[7, 7]).unwrap();
+        store.append(&[("a".into(), vec![3])]).unwrap();
+        let stored = store.load("a").unwrap();
+        assert_eq!(
+            (stored.snapshot, stored.deltas),
+            (Some(vec![7, 7]), vec![vec![3]])
+        );
+        assert_eq!(store.documents().unwrap(), ["a", "b"]);
+
+        drop(store);
+        let mut reopened = SqliteStore::open(&dir.join("relay.db")).unwrap();
+        assert_eq!(reopened.load("b").unwrap().deltas, vec![vec![9]]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,290 @@
+//! The relay as a process: clients syncing through it, restarts, crashes under load,
+//! and bad input from clients.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Client, Relay, temporary_dir};
+use tokio_tungstenite::tungstenite::Message as Frame;
+use weft_core::sync::{Message, PROTOCOL_VERSION};
+use weft_core::{ReplicaId, SessionEvent};
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn synced(doc: &'static str) -> impl Fn(&Client) -> bool {
+    move |client| client.session.is_synced(doc)
+}
+
+#[tokio::test]
+async fn two_clients_sync_through_the_relay_and_see_each_other() {
+    let dir = temporary_dir("sync");
+    let relay = Relay::start(&dir, &[]);
+    let mut alice = Client::connect(&relay.url(None), 1).await.unwrap();
+    let mut bob = Client::connect(&relay.url(None), 2).await.unwrap();
+    alice.subscribe("notes").await;
+    bob.subscribe("notes").await;
+    assert!(alice.pump_until(WAIT, synced("notes")).await);
+    assert!(bob.pump_until(WAIT, synced("notes")).await);
+    // The relay asks each client for its changes right after the catch-up.
+    alice.settle().await;
+    bob.settle().await;
+
+    alice.type_text("notes", "hello from alice. ").await;
+    assert!(
+        bob.pump_until(WAIT, |c| c.text("notes").contains("alice"))
+            .await
+    );
+    bob.type_text("notes", "bob here.").await;
+    assert!(
+        alice
+            .pump_until(WAIT, |c| c.text("notes").contains("bob"))
+            .await
+    );
+    assert_eq!(alice.text("notes"), bob.text("notes"));
+
+    // Presence reaches the other client.
+    bob.session
+        .set_awareness(0, "notes", Some(b"cursor 4".to_vec()));
+    bob.flush().await;
+    let seen = alice
+        .pump_until(WAIT, |c| {
+            c.events.iter().any(|event| {
+                matches!(event, SessionEvent::Awareness { replica, state: Some(_), .. }
+                    if *replica == ReplicaId::new(2))
+            })
+        })
+        .await;
+    assert!(seen, "alice sees bob's presence");
+}
+
+#[tokio::test]
+async fn acknowledged_edits_survive_a_restart() {
+    let dir = temporary_dir("restart");
+    let relay = Relay::start(&dir, &[]);
+    let mut alice = Client::connect(&relay.url(None), 1).await.unwrap();
+    alice.subscribe("notes").await;
+    for word in ["one ", "two ", "three"] {
+        alice.type_text("notes", word).await;
+    }
+    let held = alice.docs["notes"].version().clone();
+    assert!(
+        alice
+            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
+            .await
+    );
+    assert!(relay.stop().success(), "a graceful stop");
+
+    let relay = Relay::start(&dir, &[]);
+    let mut reader = Client::connect(&relay.url(None), 2).await.unwrap();
+    reader.subscribe("notes").await;
+    assert!(reader.pump_until(WAIT, synced("notes")).await);
+    assert_eq!(reader.text("notes"), "one two three");
+}
+
+/// Writes while the relay is killed with SIGKILL at random moments; after each
+/// restart, everything the relay acknowledged must be there.
+async fn kill_under_load(rounds: usize) {
+    let dir = temporary_dir("kill");
+    let mut acknowledged_text = String::new();
+    for round in 0..rounds {
+        let relay = Relay::start(&dir, &[]);
+        let mut writer = Client::connect(&relay.url(None), 100 + round as u64)
+            .await
+            .unwrap();
+        writer.subscribe("log").await;
+        assert!(writer.pump_until(WAIT, synced("log")).await);
+        assert!(
+            writer.text("log").starts_with(&acknowledged_text),
+            "round {round}: an acknowledged edit was lost"
+        );
+        let kill_after = Duration::from_millis(20 + rand::random::<u64>() % 200);
+        let started = tokio::time::Instant::now();
+        let mut typed = 0;
+        while started.elapsed() < kill_after {
+            writer.type_text("log", &format!("[{round}.{typed}]")).await;
+            typed += 1;
+            writer.pump_until(Duration::from_millis(2), |_| false).await;
+        }
+        relay.kill();
+        // Whatever the relay acknowledged before dying is the floor for the next round.
+        let acked = writer.acknowledged("log");
+        let doc = &writer.docs["log"];
+        let mut floor = doc.checkout(&acked).unwrap();
+        floor.set_events(false);
+        acknowledged_text = floor
+            .text(&support::body())
+            .map_or_else(String::new, ToString::to_string);
+    }
+    let relay = Relay::start(&dir, &[]);
+    let mut reader = Client::connect(&relay.url(None), 99).await.unwrap();
+    reader.subscribe("log").await;
+    assert!(reader.pump_until(WAIT, synced("log")).await);
+    assert!(reader.text("log").starts_with(&acknowledged_text));
+    assert!(
+        acknowledged_text.contains(&format!("[{}.", rounds - 1)),
+        "the last round's edits were acknowledged too, so the check above means something"
+    );
+}
+
+#[tokio::test]
+async fn nothing_acknowledged_is_lost_when_the_relay_is_killed_20_times() {
+    kill_under_load(20).await;
+}
+
+#[tokio::test]
+#[ignore = "long: run with --ignored"]
+async fn nothing_acknowledged_is_lost_when_the_relay_is_killed_100_times() {
+    kill_under_load(100).await;
+}
+
+#[tokio::test]
+async fn bad_input_gets_an_error_and_the_relay_keeps_serving() {
+    let dir = temporary_dir("bad");
+    let relay = Relay::start(&dir, &["--max-message-bytes", "65536"]);
+    let mut good = Client::connect(&relay.url(None), 1).await.unwrap();
+    good.subscribe("notes").await;
+
+    // Random bytes: an error message back, the connection stays.
+    let mut noisy = Client::connect(&relay.url(None), 2).await.unwrap();
+    for seed in 0..50u8 {
+        let garbage: Vec<u8> = (0..64)
+            .map(|i| seed.wrapping_mul(31).wrapping_add(i))
+            .collect();
+        noisy.send_raw(Frame::Binary(garbage.into())).await;
+    }
+    assert!(noisy.pump_until(WAIT, |c| !c.errors.is_empty()).await);
+
+    // A truncated message.
+    let hello = Message::Hello {
+        protocol: PROTOCOL_VERSION,
+        replica: ReplicaId::new(3),
+    }
+    .encode();
+    let mut truncated = Client::connect(&relay.url(None), 3).await.unwrap();
+    truncated
+        .send_raw(Frame::Binary(hello[..hello.len() - 1].to_vec().into()))
+        .await;
+    assert!(truncated.pump_until(WAIT, |c| !c.errors.is_empty()).await);
+
+    // An oversized message: closed with 1009.
+    let mut big = Client::connect(&relay.url(None), 4).await.unwrap();
+    big.send_raw(Frame::Binary(vec![0; 100_000].into())).await;
+    assert!(big.pump_until(WAIT, |c| c.closed.is_some()).await);
+    assert_eq!(u16::from(big.closed.as_ref().unwrap().code), 1009);
+
+    // Text frames: closed with 1003.
+    let mut texty = Client::connect(&relay.url(None), 5).await.unwrap();
+    texty.send_raw(Frame::Text("hello?".into())).await;
+    assert!(texty.pump_until(WAIT, |c| c.closed.is_some()).await);
+    assert_eq!(u16::from(texty.closed.as_ref().unwrap().code), 1003);
+
+    // Another protocol version: a clear error.
+    let mut future = Client::connect(&relay.url(None), 6).await.unwrap();
+    let newer = Message::Hello {
+        protocol: PROTOCOL_VERSION + 1,
+        replica: ReplicaId::new(60),
+    };
+    future.send_raw(Frame::Binary(newer.encode().into())).await;
+    assert!(
+        future
+            .pump_until(WAIT, |c| c.errors.iter().any(|e| e.contains("protocol")))
+            .await
+    );
+
+    // A second connection claiming a connected replica is refused.
+    let mut twin = Client::connect(&relay.url(None), 1).await.unwrap();
+    assert!(
+        twin.pump_until(WAIT, |c| c
+            .errors
+            .iter()
+            .any(|e| e.contains("connected already")))
+            .await
+    );
+
+    // Through all of it, the good client still syncs.
+    assert!(good.pump_until(WAIT, synced("notes")).await);
+    good.type_text("notes", "still here").await;
+    let held = good.docs["notes"].version().clone();
+    assert!(
+        good.pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
+            .await
+    );
+}
+
+fn token(secret: &str, doc: &str, scope: &str, ttl: &str) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_weft-relay"))
+        .args([
+            "token", "--doc", doc, "--scope", scope, "--ttl", ttl, "--secret", secret,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap().trim().into()
+}
+
+#[tokio::test]
+async fn tokens_decide_who_reads_and_who_writes() {
+    let dir = temporary_dir("auth");
+    let relay = Relay::start(&dir, &["--secret", "s3cret"]);
+    assert!(
+        Client::connect(&relay.url(None), 1).await.is_err(),
+        "no token"
+    );
+    let forged = token("other", "notes", "write", "3600");
+    assert!(Client::connect(&relay.url(Some(&forged)), 1).await.is_err());
+    let expired = token("s3cret", "notes", "write", "0");
+    assert!(
+        Client::connect(&relay.url(Some(&expired)), 1)
+            .await
+            .is_err()
+    );
+
+    let writer_token = token("s3cret", "notes", "write", "3600");
+    let mut writer = Client::connect(&relay.url(Some(&writer_token)), 1)
+        .await
+        .unwrap();
+    writer.subscribe("notes").await;
+    writer.type_text("notes", "written").await;
+    let held = writer.docs["notes"].version().clone();
+    assert!(
+        writer
+            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
+            .await
+    );
+    writer.subscribe("secrets").await;
+    assert!(
+        writer
+            .pump_until(WAIT, |c| c.errors.iter().any(|e| e.contains("secrets")))
+            .await,
+        "a document the token does not cover"
+    );
+
+    let reader_token = token("s3cret", "notes", "read", "3600");
+    let mut reader = Client::connect(&relay.url(Some(&reader_token)), 2)
+        .await
+        .unwrap();
+    reader.subscribe("notes").await;
+    assert!(
+        reader
+            .pump_until(WAIT, |c| c.text("notes") == "written")
+            .await
+    );
+    reader.type_text("notes", " and vandalised").await;
+    assert!(
+        reader
+            .pump_until(WAIT, |c| c.errors.iter().any(|e| e.contains("read-only")))
+            .await
+    );
+
+    let mut check = Client::connect(&relay.url(Some(&writer_token)), 3)
+        .await
+        .unwrap();
+    check.subscribe("notes").await;
+    assert!(check.pump_until(WAIT, synced("notes")).await);
+    assert_eq!(
+        check.text("notes"),
+        "written",
+        "the read-only write was not applied"
+    );
+}
