@@ -1,6 +1,6 @@
 //! `SyncSession`: the sans-IO sync protocol for JavaScript transports.
 
-use std::cell::RefMut;
+use std::cell::{RefCell, RefMut};
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
@@ -26,8 +26,11 @@ impl Documents for Borrowed<'_> {
 /// and the time, send what `takeOutgoing()` returns. Time is in milliseconds.
 #[wasm_bindgen]
 pub struct SyncSession {
-    inner: sync::SyncSession,
-    docs: BTreeMap<String, Rc<Shared>>,
+    // Interior mutability, so that methods take `&self`: listeners that run while a
+    // message is dispatched may call back into the session (to publish presence,
+    // say), which a `&mut self` borrow held across the call would refuse.
+    inner: RefCell<sync::SyncSession>,
+    docs: RefCell<BTreeMap<String, Rc<Shared>>>,
 }
 
 fn now_ms(now: f64) -> u64 {
@@ -40,37 +43,46 @@ impl SyncSession {
     #[wasm_bindgen(constructor)]
     pub fn new(peer_id: u64) -> SyncSession {
         SyncSession {
-            inner: sync::SyncSession::new(ReplicaId::new(peer_id), SessionConfig::default()),
-            docs: BTreeMap::new(),
+            inner: RefCell::new(sync::SyncSession::new(
+                ReplicaId::new(peer_id),
+                SessionConfig::default(),
+            )),
+            docs: RefCell::default(),
         }
     }
 
     /// Syncs `doc` under `name` with the peer.
-    pub fn subscribe(&mut self, now: f64, name: &str, doc: &Doc) {
+    pub fn subscribe(&self, now: f64, name: &str, doc: &Doc) {
         let shared = Rc::clone(doc.shared());
-        self.inner.subscribe(now_ms(now), name, &shared.doc());
-        self.docs.insert(name.into(), shared);
+        self.inner
+            .borrow_mut()
+            .subscribe(now_ms(now), name, &shared.doc());
+        self.docs.borrow_mut().insert(name.into(), shared);
     }
 
     /// Stops applying the peer's changes to `name`.
-    pub fn unsubscribe(&mut self, name: &str) {
-        self.docs.remove(name);
+    pub fn unsubscribe(&self, name: &str) {
+        self.docs.borrow_mut().remove(name);
     }
 
     /// Sends `name`'s local changes; call after local edits.
     #[wasm_bindgen(js_name = localChanged)]
-    pub fn local_changed(&mut self, now: f64, name: &str) {
-        if let Some(shared) = self.docs.get(name) {
-            self.inner.local_changed(now_ms(now), name, &shared.doc());
+    pub fn local_changed(&self, now: f64, name: &str) {
+        if let Some(shared) = self.docs.borrow().get(name) {
+            self.inner
+                .borrow_mut()
+                .local_changed(now_ms(now), name, &shared.doc());
         }
     }
 
     /// Handles one message from the peer. Changes it brings are imported with
     /// `origin` and dispatched to the documents' listeners.
-    pub fn receive(&mut self, now: f64, message: &[u8], origin: JsValue) -> Result<Array, JsValue> {
+    pub fn receive(&self, now: f64, message: &[u8], origin: JsValue) -> Result<Array, JsValue> {
         let events = {
-            let mut borrowed = borrow(&self.docs);
+            let docs = self.docs.borrow();
+            let mut borrowed = borrow(&docs);
             self.inner
+                .borrow_mut()
                 .receive(now_ms(now), message, &mut borrowed)
                 .map_err(error)?
         };
@@ -79,30 +91,34 @@ impl SyncSession {
 
     /// Lets time pass: resends what was not acknowledged, refreshes and expires
     /// presence.
-    pub fn tick(&mut self, now: f64) -> Result<Array, JsValue> {
+    pub fn tick(&self, now: f64) -> Result<Array, JsValue> {
         let events = {
-            let mut borrowed = borrow(&self.docs);
-            self.inner.tick(now_ms(now), &mut borrowed)
+            let docs = self.docs.borrow();
+            let mut borrowed = borrow(&docs);
+            self.inner.borrow_mut().tick(now_ms(now), &mut borrowed)
         };
         self.after(events, &JsValue::UNDEFINED)
     }
 
     /// Sets this side's presence in `name` (null: gone).
     #[wasm_bindgen(js_name = setAwareness)]
-    pub fn set_awareness(&mut self, now: f64, name: &str, state: Option<Vec<u8>>) {
-        self.inner.set_awareness(now_ms(now), name, state);
+    pub fn set_awareness(&self, now: f64, name: &str, state: Option<Vec<u8>>) {
+        self.inner
+            .borrow_mut()
+            .set_awareness(now_ms(now), name, state);
     }
 
     /// Whether `name` has caught up with what the peer had when it answered.
     #[wasm_bindgen(js_name = isSynced)]
     pub fn is_synced(&self, name: &str) -> bool {
-        self.inner.is_synced(name)
+        self.inner.borrow().is_synced(name)
     }
 
     /// The messages to send, in order.
     #[wasm_bindgen(js_name = takeOutgoing)]
-    pub fn take_outgoing(&mut self) -> Array {
+    pub fn take_outgoing(&self) -> Array {
         self.inner
+            .borrow_mut()
             .take_outgoing()
             .iter()
             .map(|message| JsValue::from(Uint8Array::from(&message[..])))
@@ -132,7 +148,8 @@ impl SyncSession {
                     set("peer", &JsValue::from(peer.get()))?;
                 }
                 SessionEvent::Changed { doc, .. } => {
-                    if let Some(shared) = self.docs.get(&doc) {
+                    let shared = self.docs.borrow().get(&doc).cloned();
+                    if let Some(shared) = shared {
                         result = result.and(shared.dispatch(origin, false));
                     }
                     set("type", &"changed".into())?;
