@@ -80,6 +80,8 @@ export class Doc {
   off<E extends keyof DocEvents>(event: E, listener: DocEvents[E]): void;
   /** What this document holds, encoded: pass it to `export({ mode: "update", from })` on a peer. */
   version(): Uint8Array;
+  /** The same version, readable: each replica's id and how many of its changes are here. */
+  versionVector(): globalThis.Map<bigint, number>;
   export(options: ExportOptions): Uint8Array;
   /** Applies an update or snapshot from any replica, in any order; changes whose causes are missing wait for them. */
   import(bytes: Uint8Array, origin?: Origin): void;

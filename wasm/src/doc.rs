@@ -170,6 +170,20 @@ impl Doc {
         bytes(&codec::encode(self.shared.doc().version()))
     }
 
+    /// What this document holds as a version vector: each replica's id and how many
+    /// of its changes are here.
+    #[wasm_bindgen(js_name = versionVector)]
+    pub fn version_vector(&self) -> js_sys::Map {
+        let vector = js_sys::Map::new();
+        for (replica, counter) in self.shared.doc().version().iter() {
+            vector.set(
+                &JsValue::from(replica.get()),
+                &JsValue::from_f64(counter as f64),
+            );
+        }
+        vector
+    }
+
     /// An update (`{ mode: "update", from? }`), a snapshot (`{ mode: "snapshot" }`)
     /// or a snapshot without history (`{ mode: "shallow-snapshot" }`).
     pub fn export(&self, options: JsValue) -> Result<Uint8Array, JsValue> {

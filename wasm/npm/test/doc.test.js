@@ -172,3 +172,12 @@ test("an edit made by a listener is its own local change, dispatched after the o
   assert.deepEqual(seen, [{ text: "network" }, { origin: "network", local: false }, { origin: undefined, local: true }]);
   assert.equal(b.getMap("m").get("acknowledged"), true);
 });
+
+test("versionVector shows how many changes of each replica a document holds", () => {
+  const [a, b] = [new Doc({ peerId: 1n }), new Doc({ peerId: 2n })];
+  a.getText("t").insert(0, "ab");
+  a.getText("t").insert(2, "c");
+  b.getText("t").insert(0, "x");
+  b.import(a.export({ mode: "update" }));
+  assert.deepEqual([...b.versionVector()].sort(), [[1n, 3], [2n, 1]]);
+});
