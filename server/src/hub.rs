@@ -379,7 +379,6 @@ impl<S: Store> Hub<S> {
         let Some(connection) = self.connections.remove(&id) else {
             return;
         };
-        let now = self.now();
         for doc in &connection.docs {
             let Some(room) = self.rooms.get_mut(doc) else {
                 continue;
@@ -390,11 +389,13 @@ impl<S: Store> Hub<S> {
             let Some(replica) = connection.replica else {
                 continue;
             };
+            // The departure counts on the replica's own clock, which its next session
+            // continues past.
             if let Some((clock, _)) = room.presence.remove(&replica) {
                 for other in &room.subscribers {
                     if let Some(peer) = self.connections.get_mut(other) {
                         peer.session
-                            .forward_awareness(doc, replica, clock.max(now) + 1, None);
+                            .forward_awareness(doc, replica, clock + 1, None);
                     }
                 }
             }

@@ -288,3 +288,103 @@ async fn tokens_decide_who_reads_and_who_writes() {
         "the read-only write was not applied"
     );
 }
+
+/// A plain HTTP GET on the relay's port: the status line and the body.
+async fn get(relay: &Relay, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(relay.address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (head.lines().next().unwrap_or_default().into(), body.into())
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_static_files_are_served() {
+    let dir = temporary_dir("http");
+    std::fs::write(dir.join("index.html"), "<h1>demo</h1>").unwrap();
+    let relay = Relay::start(&dir, &[]);
+    assert!(get(&relay, "/healthz").await.0.contains("200"));
+    assert!(get(&relay, "/readyz").await.0.contains("200"));
+    assert!(get(&relay, "/").await.1.contains("<h1>demo</h1>"));
+
+    let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
+    client.subscribe("notes").await;
+    client.type_text("notes", "counted").await;
+    let held = client.docs["notes"].version().clone();
+    assert!(
+        client
+            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
+            .await
+    );
+    let (status, metrics) = get(&relay, "/metrics").await;
+    assert!(status.contains("200"));
+    for expected in [
+        "weft_connections 1",
+        "weft_documents_loaded 1",
+        "weft_deltas_in_total 1",
+        "weft_store_writes_total 1",
+    ] {
+        assert!(metrics.contains(expected), "{expected} in:\n{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn export_and_import_move_a_document_through_a_file() {
+    let dir = temporary_dir("files");
+    let relay = Relay::start(&dir, &[]);
+    let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
+    client.subscribe("notes").await;
+    client.type_text("notes", "kept in a file").await;
+    let held = client.docs["notes"].version().clone();
+    assert!(
+        client
+            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
+            .await
+    );
+    assert!(relay.stop().success());
+
+    let relay_cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_weft-relay"))
+            .args(args)
+            .arg("--data-dir")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let file = dir.join("notes.weft");
+    let file_arg = file.to_str().unwrap();
+    assert!(
+        relay_cli(&["export", "--doc", "notes", "--out", file_arg])
+            .status
+            .success()
+    );
+    assert!(
+        relay_cli(&["import", "--doc", "copy", "--file", file_arg])
+            .status
+            .success()
+    );
+    assert!(relay_cli(&["compact"]).status.success());
+    let broken = relay_cli(&[
+        "import",
+        "--doc",
+        "copy",
+        "--file",
+        dir.join("relay.db").to_str().unwrap(),
+    ]);
+    assert!(
+        !broken.status.success(),
+        "a file that is not weft data is refused"
+    );
+
+    let relay = Relay::start(&dir, &[]);
+    let mut reader = Client::connect(&relay.url(None), 2).await.unwrap();
+    reader.subscribe("copy").await;
+    assert!(
+        reader
+            .pump_until(WAIT, |c| c.text("copy") == "kept in a file")
+            .await
+    );
+}
