@@ -6,20 +6,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-tools="$root/.tools"
-export PATH="$tools/bin:$PATH"
+source scripts/tools.sh
 
 step() { printf '\n== %s\n' "$*"; }
 
 step "toolchain"
 rustup component add rustfmt clippy >/dev/null
-rustup target add wasm32-unknown-unknown thumbv7m-none-eabi >/dev/null
+rustup target add thumbv7m-none-eabi >/dev/null
 rustup toolchain install nightly --profile minimal >/dev/null 2>&1 || rustup toolchain install nightly --profile minimal
-bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print }' Cargo.lock)
-if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $bindgen_version" ]; then
-    echo "installing wasm-bindgen-cli $bindgen_version into $tools (a few minutes, once)"
-    cargo install wasm-bindgen-cli --version "$bindgen_version" --root "$tools" --force
-fi
+install_wasm_tools
 wasm-bindgen --version
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "installing cargo-fuzz into $tools (under a minute, once)"
@@ -51,8 +46,12 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 (cd wasm/npm && npm ci --no-audit --no-fund --loglevel=error)
-./scripts/build-npm.sh
+build_web_demo
 node --test --test-reporter=tap wasm/npm/test/ | tee "$root/target/node-test.log"
+
+step "web demo end to end (the relay and two Chromium pages)"
+cargo build -p weft-relay
+node --test --test-reporter=tap web-demo/test/ | tee -a "$root/target/node-test.log"
 
 step "fuzzing (${FUZZ_SECONDS:-60} s per target)"
 for target in $(cargo +nightly fuzz list --fuzz-dir fuzz); do
