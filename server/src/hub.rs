@@ -238,12 +238,21 @@ impl<S: Store> Hub<S> {
                 self.load(doc)?;
                 let known = self.rooms[doc].doc.version();
                 let changes = decode_update(payload).map_err(|error| error.to_string())?;
-                let foreign = changes.iter().find(|change| {
-                    Some(change.id.replica()) != writer && !known.contains(change.id)
+                // A client may pass on changes of replicas that are not connected (its
+                // own edits from before a reload, say), never new ones of a replica
+                // another connection speaks for.
+                let impersonated = changes.iter().find(|change| {
+                    let author = change.id.replica();
+                    Some(author) != writer
+                        && !known.contains(change.id)
+                        && self
+                            .connections
+                            .iter()
+                            .any(|(other, c)| *other != id && c.replica == Some(author))
                 });
-                if let Some(change) = foreign {
+                if let Some(change) = impersonated {
                     return Err(format!(
-                        "a change by replica {} on a connection of another replica: not applied",
+                        "a change by replica {}, which another connection speaks for: not applied",
                         change.id.replica()
                     ));
                 }

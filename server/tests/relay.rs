@@ -388,3 +388,47 @@ async fn export_and_import_move_a_document_through_a_file() {
             .await
     );
 }
+
+/// An update holding one new change, authored by `author`.
+fn update_by(author: u64, text: &str) -> Vec<u8> {
+    let mut doc = weft_core::Document::new(ReplicaId::new(author));
+    doc.transact(None, |tx| tx.text_insert(&support::body(), 0, text))
+        .unwrap();
+    Message::Update {
+        doc: "notes".into(),
+        seq: 1,
+        catch_up: false,
+        payload: doc.export_update(&weft_core::VersionVector::new()).unwrap(),
+    }
+    .encode()
+}
+
+#[tokio::test]
+async fn a_client_cannot_write_as_a_replica_another_connection_speaks_for() {
+    let dir = temporary_dir("impersonation");
+    let relay = Relay::start(&dir, &[]);
+    let mut victim = Client::connect(&relay.url(None), 1).await.unwrap();
+    victim.subscribe("notes").await;
+    assert!(victim.pump_until(WAIT, synced("notes")).await);
+
+    let mut impostor = Client::connect(&relay.url(None), 2).await.unwrap();
+    impostor.subscribe("notes").await;
+    assert!(impostor.pump_until(WAIT, synced("notes")).await);
+    impostor
+        .send_raw(Frame::Binary(update_by(1, "forged").into()))
+        .await;
+    assert!(
+        impostor
+            .pump_until(WAIT, |c| c.errors.iter().any(|e| e.contains("speaks for")))
+            .await
+    );
+    // Edits of a replica nobody speaks for (a tab's own, from before a reload) pass.
+    impostor
+        .send_raw(Frame::Binary(update_by(77, "offline work").into()))
+        .await;
+    assert!(
+        victim
+            .pump_until(WAIT, |c| c.text("notes") == "offline work")
+            .await
+    );
+}

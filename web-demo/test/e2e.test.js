@@ -108,3 +108,18 @@ test("undo takes back this page's typing only", async () => {
   await a.page.waitForFunction(() => window.weftDemo.text.toString() === " theirs");
   await b.page.waitForFunction(() => window.weftDemo.text.toString() === " theirs");
 });
+
+test("edits made offline survive a reload and reach the others afterwards", async () => {
+  const a = await open(`${origin}/?doc=reload-check`);
+  const b = await open(`${origin}/?doc=reload-check`);
+  await a.page.locator("#offline").check();
+  await a.page.locator(".cm-content").click();
+  await a.page.keyboard.type("kept locally", { delay: 5 });
+  // IndexedDB writes are asynchronous: let them land before the page goes away.
+  await a.page.waitForTimeout(300);
+  assert.equal(await textOf(b.page), "", "nothing left the offline page");
+  await a.page.reload();
+  await a.page.waitForSelector('#status[data-status="synced"]', { timeout: 15_000 });
+  assert.equal(await textOf(a.page), "kept locally");
+  await b.page.waitForFunction(() => window.weftDemo.text.toString() === "kept locally");
+});
