@@ -7,8 +7,15 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use axum::Router;
 use clap::Args;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 use weft_core::ReplicaId;
 
 use crate::http::{AppState, router};
@@ -92,8 +99,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let listener =
-            tokio::net::TcpListener::bind(SocketAddr::new(options.host, options.port)).await?;
+        let listener = TcpListener::bind(SocketAddr::new(options.host, options.port)).await?;
         let address = listener.local_addr()?;
         tracing::info!(%address, "serving: ws://{address}/sync and http://{address}/");
         let ticker = hub_input.clone();
@@ -106,9 +112,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
         });
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        serve_http(listener, app, shutdown_signal()).await;
         tracing::info!("shutting down: writing every document down");
         state.ready.store(false, Ordering::Relaxed);
         let (done, finished) = oneshot::channel();
@@ -120,6 +124,52 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let _ = hub_thread.join();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// A client gets this long to send its request's headers: connections that open
+/// and say nothing (a flood before any authentication) do not pile up.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Requests in flight get this long to finish at shutdown.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serves HTTP/1.1 (and WebSocket upgrades) on `listener` until `shutdown` resolves,
+/// then lets the requests in flight finish.
+async fn serve_http(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    let (stop, stopping) = watch::channel(());
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                // Edits are small and latency matters more than packet count.
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(app.clone());
+                let connection = http
+                    .serve_connection(TokioIo::new(stream), service)
+                    .with_upgrades();
+                let mut stopping = stopping.clone();
+                connections.spawn(async move {
+                    tokio::pin!(connection);
+                    tokio::select! {
+                        _ = connection.as_mut() => {}
+                        _ = stopping.changed() => {
+                            connection.as_mut().graceful_shutdown();
+                            let _ = connection.await;
+                        }
+                    }
+                });
+                while connections.try_join_next().is_some() {}
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(stop);
+    let drained = async { while connections.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, drained).await;
 }
 
 /// Resolves on ctrl-c or SIGTERM.

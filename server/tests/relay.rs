@@ -432,3 +432,21 @@ async fn a_client_cannot_write_as_a_replica_another_connection_speaks_for() {
             .await
     );
 }
+
+#[tokio::test]
+async fn a_connection_that_never_sends_its_request_is_closed() {
+    use tokio::io::AsyncReadExt;
+    let dir = temporary_dir("silent");
+    let relay = Relay::start(&dir, &[]);
+    let mut silent = tokio::net::TcpStream::connect(relay.address).await.unwrap();
+    let mut buffer = [0; 64];
+    let read = tokio::time::timeout(Duration::from_secs(20), silent.read(&mut buffer)).await;
+    assert!(
+        matches!(read, Ok(Ok(_) | Err(_))),
+        "the relay closes a connection that sends no request head"
+    );
+    // And keeps serving.
+    let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
+    client.subscribe("notes").await;
+    assert!(client.pump_until(WAIT, synced("notes")).await);
+}
