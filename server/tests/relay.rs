@@ -450,3 +450,36 @@ async fn a_connection_that_never_sends_its_request_is_closed() {
     client.subscribe("notes").await;
     assert!(client.pump_until(WAIT, synced("notes")).await);
 }
+
+#[tokio::test]
+async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
+    let dir = temporary_dir("slow");
+    let relay = Relay::start(&dir, &[]);
+    let mut slow = Client::connect(&relay.url(None), 1).await.unwrap();
+    slow.subscribe("notes").await;
+    assert!(slow.pump_until(WAIT, synced("notes")).await);
+    let mut writer = Client::connect(&relay.url(None), 2).await.unwrap();
+    writer.subscribe("notes").await;
+    assert!(writer.pump_until(WAIT, synced("notes")).await);
+    writer.settle().await;
+
+    // The slow client reads nothing while megabytes of edits go out to it.
+    let paragraph = "lorem ipsum dolor sit amet ".repeat(800);
+    for _ in 0..600 {
+        writer.type_text("notes", &paragraph).await;
+        writer.pump_until(Duration::from_millis(1), |_| false).await;
+    }
+    let held = writer.docs["notes"].version().clone();
+    assert!(
+        writer
+            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
+            .await
+    );
+    assert!(slow.pump_until(WAIT, |c| c.closed.is_some()).await);
+    assert_eq!(u16::from(slow.closed.as_ref().unwrap().code), 1008);
+
+    let mut again = Client::connect(&relay.url(None), 1).await.unwrap();
+    again.subscribe("notes").await;
+    assert!(again.pump_until(WAIT, synced("notes")).await);
+    assert_eq!(again.text("notes"), writer.text("notes"));
+}
