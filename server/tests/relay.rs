@@ -98,10 +98,16 @@ async fn kill_under_load(rounds: usize) {
             writer.text("log").starts_with(&acknowledged_text),
             "round {round}: an acknowledged edit was lost"
         );
+        // Killed at a random moment once the round has had an acknowledgement, so
+        // that every round's floor moves and the check above always bites.
         let kill_after = Duration::from_millis(20 + rand::random::<u64>() % 200);
         let started = tokio::time::Instant::now();
+        let before = writer.acknowledged("log");
         let mut typed = 0;
-        while started.elapsed() < kill_after {
+        let unacknowledged = |writer: &Client| writer.acknowledged("log") == before;
+        while started.elapsed() < kill_after
+            || (unacknowledged(&writer) && started.elapsed() < WAIT)
+        {
             writer.type_text("log", &format!("[{round}.{typed}]")).await;
             typed += 1;
             writer.pump_until(Duration::from_millis(2), |_| false).await;
