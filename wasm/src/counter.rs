@@ -2,7 +2,6 @@
 
 use std::rc::Rc;
 
-use js_sys::Function;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use weft_core::{ContainerId, Error};
 
@@ -12,8 +11,8 @@ use crate::shared::Shared;
 /// A number that replicas add to concurrently; no increment is lost.
 #[wasm_bindgen]
 pub struct Counter {
-    shared: Rc<Shared>,
-    id: ContainerId,
+    pub(crate) shared: Rc<Shared>,
+    pub(crate) id: ContainerId,
 }
 
 impl Counter {
@@ -55,15 +54,5 @@ impl Counter {
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> f64 {
         self.value()
-    }
-
-    /// Calls `listener` with a `CounterEvent` after each change of this counter.
-    pub fn observe(&self, listener: Function) {
-        self.shared.observe(&self.id, listener);
-    }
-
-    /// Stops calling `listener`.
-    pub fn unobserve(&self, listener: &Function) {
-        self.shared.unobserve(&self.id, listener);
     }
 }

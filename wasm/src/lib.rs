@@ -13,6 +13,7 @@ mod list;
 mod map;
 #[cfg(target_arch = "wasm32")]
 mod memory;
+mod observable;
 mod session;
 mod shared;
 mod text;

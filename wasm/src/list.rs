@@ -3,7 +3,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function};
+use js_sys::Array;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use weft_core::{ContainerId, Document, Value};
 
@@ -44,8 +44,8 @@ fn scalar(value: &JsValue) -> Result<Value, JsValue> {
 /// A sequence of values; concurrent inserts at one place never interleave.
 #[wasm_bindgen]
 pub struct List {
-    shared: Rc<Shared>,
-    id: ContainerId,
+    pub(crate) shared: Rc<Shared>,
+    pub(crate) id: ContainerId,
 }
 
 impl List {
@@ -85,46 +85,13 @@ impl List {
         self.shared
             .edit(|tx| tx.list_delete(&self.id, u64::from(index), length))
     }
-
-    /// The element at `index`, or undefined.
-    pub fn get(&self, index: u32) -> JsValue {
-        element(&self.shared, &self.id, index)
-    }
-
-    /// How many elements.
-    #[wasm_bindgen(getter)]
-    pub fn length(&self) -> u32 {
-        length(&self.shared, &self.id)
-    }
-
-    /// The elements, containers as handles.
-    #[wasm_bindgen(js_name = toArray)]
-    pub fn to_array(&self) -> Array {
-        elements(&self.shared, &self.id)
-    }
-
-    /// The list as JSON, nested containers included.
-    #[wasm_bindgen(js_name = toJSON)]
-    pub fn to_json(&self) -> JsValue {
-        json::of(&self.shared.doc(), &self.id)
-    }
-
-    /// Calls `listener` with a `ListEvent` after each change of this list.
-    pub fn observe(&self, listener: Function) {
-        self.shared.observe(&self.id, listener);
-    }
-
-    /// Stops calling `listener`.
-    pub fn unobserve(&self, listener: &Function) {
-        self.shared.unobserve(&self.id, listener);
-    }
 }
 
 /// A list whose elements can also be moved and replaced in place.
 #[wasm_bindgen]
 pub struct MovableList {
-    shared: Rc<Shared>,
-    id: ContainerId,
+    pub(crate) shared: Rc<Shared>,
+    pub(crate) id: ContainerId,
 }
 
 impl MovableList {
@@ -180,37 +147,37 @@ impl MovableList {
         self.shared
             .edit(|tx| tx.movable_set(&self.id, u64::from(index), value))
     }
-
-    /// The element at `index`, or undefined.
-    pub fn get(&self, index: u32) -> JsValue {
-        element(&self.shared, &self.id, index)
-    }
-
-    /// How many elements.
-    #[wasm_bindgen(getter)]
-    pub fn length(&self) -> u32 {
-        length(&self.shared, &self.id)
-    }
-
-    /// The elements, containers as handles.
-    #[wasm_bindgen(js_name = toArray)]
-    pub fn to_array(&self) -> Array {
-        elements(&self.shared, &self.id)
-    }
-
-    /// The list as JSON, nested containers included.
-    #[wasm_bindgen(js_name = toJSON)]
-    pub fn to_json(&self) -> JsValue {
-        json::of(&self.shared.doc(), &self.id)
-    }
-
-    /// Calls `listener` with a `ListEvent` after each change of this list.
-    pub fn observe(&self, listener: Function) {
-        self.shared.observe(&self.id, listener);
-    }
-
-    /// Stops calling `listener`.
-    pub fn unobserve(&self, listener: &Function) {
-        self.shared.unobserve(&self.id, listener);
-    }
 }
+
+/// The reading side, the same for both kinds of list.
+macro_rules! readable_sequence {
+    ($($list:ident),*) => {$(
+        #[wasm_bindgen]
+        impl $list {
+            /// The element at `index`, or undefined.
+            pub fn get(&self, index: u32) -> JsValue {
+                element(&self.shared, &self.id, index)
+            }
+
+            /// How many elements.
+            #[wasm_bindgen(getter)]
+            pub fn length(&self) -> u32 {
+                length(&self.shared, &self.id)
+            }
+
+            /// The elements, containers as handles.
+            #[wasm_bindgen(js_name = toArray)]
+            pub fn to_array(&self) -> Array {
+                elements(&self.shared, &self.id)
+            }
+
+            /// The list as JSON, nested containers included.
+            #[wasm_bindgen(js_name = toJSON)]
+            pub fn to_json(&self) -> JsValue {
+                json::of(&self.shared.doc(), &self.id)
+            }
+        }
+    )*};
+}
+
+readable_sequence!(List, MovableList);

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use js_sys::{Array, Function};
+use js_sys::Array;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use weft_core::ContainerId;
 
@@ -12,8 +12,8 @@ use crate::{error, json, value};
 /// String keys to values; concurrent writes to one key: the later one wins.
 #[wasm_bindgen]
 pub struct Map {
-    shared: Rc<Shared>,
-    id: ContainerId,
+    pub(crate) shared: Rc<Shared>,
+    pub(crate) id: ContainerId,
 }
 
 impl Map {
@@ -77,15 +77,5 @@ impl Map {
     #[wasm_bindgen(js_name = toJSON)]
     pub fn to_json(&self) -> JsValue {
         json::of(&self.shared.doc(), &self.id)
-    }
-
-    /// Calls `listener` with a `MapEvent` after each change of this map.
-    pub fn observe(&self, listener: Function) {
-        self.shared.observe(&self.id, listener);
-    }
-
-    /// Stops calling `listener`.
-    pub fn unobserve(&self, listener: &Function) {
-        self.shared.unobserve(&self.id, listener);
     }
 }

@@ -2,7 +2,6 @@
 
 use std::rc::Rc;
 
-use js_sys::Function;
 use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use weft_core::ContainerId;
 use weft_core::doc::Side;
@@ -15,8 +14,8 @@ use crate::{error, utf16};
 /// JavaScript strings do.
 #[wasm_bindgen]
 pub struct Text {
-    shared: Rc<Shared>,
-    id: ContainerId,
+    pub(crate) shared: Rc<Shared>,
+    pub(crate) id: ContainerId,
 }
 
 impl Text {
@@ -86,15 +85,5 @@ impl Text {
             .cursor(&self.id, position, side)
             .map_err(error)?;
         Ok(Cursor::new(cursor))
-    }
-
-    /// Calls `listener` with a `TextEvent` after each change of this text.
-    pub fn observe(&self, listener: Function) {
-        self.shared.observe(&self.id, listener);
-    }
-
-    /// Stops calling `listener`.
-    pub fn unobserve(&self, listener: &Function) {
-        self.shared.unobserve(&self.id, listener);
     }
 }
