@@ -48,8 +48,6 @@ pub enum Outgoing {
     Close { code: u16, reason: String },
 }
 
-/// Documents untouched by any connection for this long leave memory.
-const IDLE: Duration = Duration::from_secs(60);
 /// A document with this many deltas in its log is snapshotted.
 const SNAPSHOT_AFTER: usize = 1_000;
 /// Most messages handled between two durable writes.
@@ -83,6 +81,8 @@ impl Documents for Rooms<'_> {
 
 pub struct Hub<S> {
     store: S,
+    /// Documents no connection uses for this long leave memory.
+    idle: Duration,
     replica: ReplicaId,
     metrics: Arc<Metrics>,
     started: Instant,
@@ -94,9 +94,10 @@ pub struct Hub<S> {
 }
 
 impl<S: Store> Hub<S> {
-    pub fn new(store: S, replica: ReplicaId, metrics: Arc<Metrics>) -> Self {
+    pub fn new(store: S, replica: ReplicaId, metrics: Arc<Metrics>, idle: Duration) -> Self {
         Self {
             store,
+            idle,
             replica,
             metrics,
             started: Instant::now(),
@@ -423,7 +424,7 @@ impl<S: Store> Hub<S> {
         let idle: Vec<String> = self
             .rooms
             .iter()
-            .filter(|(_, room)| room.subscribers.is_empty() && room.last_used.elapsed() > IDLE)
+            .filter(|(_, room)| room.subscribers.is_empty() && room.last_used.elapsed() > self.idle)
             .map(|(name, _)| name.clone())
             .collect();
         for name in idle {

@@ -44,6 +44,9 @@ pub struct Options {
     /// Most connections at once.
     #[arg(long, env = "WEFT_MAX_CONNECTIONS", default_value_t = 20_000)]
     max_connections: u64,
+    /// Seconds a document nobody uses stays in memory.
+    #[arg(long, env = "WEFT_IDLE_SECONDS", default_value_t = 60)]
+    idle_seconds: u64,
     /// Largest message a client may send, in bytes (larger ones close with 1009).
     #[arg(long, env = "WEFT_MAX_MESSAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
     max_message_bytes: usize,
@@ -81,6 +84,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         store,
         ReplicaId::new(rand::random::<u64>() | 1),
         Arc::clone(&metrics),
+        Duration::from_secs(options.idle_seconds),
     );
     let hub_thread = std::thread::Builder::new()
         .name("weft-hub".into())

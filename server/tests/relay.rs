@@ -489,3 +489,39 @@ async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
     assert!(again.pump_until(WAIT, synced("notes")).await);
     assert_eq!(again.text("notes"), writer.text("notes"));
 }
+
+#[tokio::test]
+async fn a_document_nobody_uses_leaves_memory_and_comes_back_from_the_store() {
+    let dir = temporary_dir("idle");
+    let relay = Relay::start(&dir, &["--idle-seconds", "1"]);
+    let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
+    client.subscribe("notes").await;
+    client.type_text("notes", "parked").await;
+    let held = client.docs["notes"].version().clone();
+    assert!(
+        client
+            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
+            .await
+    );
+    drop(client);
+    let mut unloaded = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if get(&relay, "/metrics")
+            .await
+            .1
+            .contains("weft_documents_loaded 0")
+        {
+            unloaded = true;
+            break;
+        }
+    }
+    assert!(unloaded, "the idle document left memory");
+    let mut reader = Client::connect(&relay.url(None), 2).await.unwrap();
+    reader.subscribe("notes").await;
+    assert!(
+        reader
+            .pump_until(WAIT, |c| c.text("notes") == "parked")
+            .await
+    );
+}
