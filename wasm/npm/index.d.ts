@@ -129,8 +129,8 @@ export class Map {
   unobserve(listener: (event: MapEvent) => void): void;
 }
 
-/** A sequence of values; concurrent inserts at one place never interleave. */
-export class List {
+/** What both kinds of list offer. */
+interface Sequence {
   insert(index: number, value: Scalar): void;
   insertContainer(index: number, kind: "text"): Text;
   insertContainer(index: number, kind: "map"): Map;
@@ -147,26 +147,17 @@ export class List {
   unobserve(listener: (event: ListEvent) => void): void;
 }
 
+/** A sequence of values; concurrent inserts at one place never interleave. */
+export interface List extends Sequence {}
+export class List {}
+
 /** A list whose elements can also be moved and replaced in place. */
+export interface MovableList extends Sequence {}
 export class MovableList {
-  insert(index: number, value: Scalar): void;
-  insertContainer(index: number, kind: "text"): Text;
-  insertContainer(index: number, kind: "map"): Map;
-  insertContainer(index: number, kind: "list"): List;
-  insertContainer(index: number, kind: "movableList"): MovableList;
-  insertContainer(index: number, kind: "counter"): Counter;
-  push(value: Scalar): void;
-  delete(index: number, length?: number): void;
   /** Moves the element at `from` so that it ends up at index `to`. */
   move(from: number, to: number): void;
   /** Replaces the element at `index`. */
   set(index: number, value: Scalar): void;
-  get(index: number): Value | undefined;
-  readonly length: number;
-  toArray(): Value[];
-  toJSON(): JsonValue[];
-  observe(listener: (event: ListEvent) => void): Unsubscribe;
-  unobserve(listener: (event: ListEvent) => void): void;
 }
 
 /** A number that replicas add to concurrently; no increment is lost. */

@@ -32,6 +32,12 @@ doc.getMap("m").observe((event) => {
 const nested: Text = doc.getMap("m").setContainer("note", "text");
 nested.insert(0, "x");
 const count: number = doc.getCounter("c").value;
+const board = doc.getMovableList("board");
+board.push("todo");
+board.move(0, 0);
+const first: Value | undefined = board.get(0);
+const items: number = doc.getList("l").length + board.length;
+void [first, items];
 const stop = doc.on("update", (update: Uint8Array, _origin: unknown, local: boolean) => void [update, local]);
 stop();
 doc.on("change", (events) => events.forEach((event) => void event.kind));
@@ -55,5 +61,7 @@ doc.getMap("m").set("k", { nested: true });
 doc.export({});
 // @ts-expect-error: the event names are "update" and "change"
 doc.on("updated", () => {});
+// @ts-expect-error: a plain list cannot move elements
+doc.getList("l").move(0, 1);
 // @ts-expect-error: a text event has no keys
 text.observe((event) => event.keys);
