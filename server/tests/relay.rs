@@ -525,3 +525,25 @@ async fn a_document_nobody_uses_leaves_memory_and_comes_back_from_the_store() {
             .await
     );
 }
+
+#[tokio::test]
+async fn connections_past_the_limit_are_turned_away() {
+    let dir = temporary_dir("limit");
+    let relay = Relay::start(&dir, &["--max-connections", "2"]);
+    let first = Client::connect(&relay.url(None), 1).await.unwrap();
+    let _second = Client::connect(&relay.url(None), 2).await.unwrap();
+    match Client::connect(&relay.url(None), 3).await {
+        Err(error) => assert!(error.contains("503"), "{error}"),
+        Ok(_) => panic!("a third connection was let in"),
+    }
+    drop(first);
+    let mut retried = None;
+    for _ in 0..50 {
+        if let Ok(client) = Client::connect(&relay.url(None), 3).await {
+            retried = Some(client);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(retried.is_some(), "a slot frees up when a connection ends");
+}
