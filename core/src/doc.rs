@@ -44,6 +44,7 @@ mod event;
 mod history;
 mod state;
 mod transaction;
+mod typing;
 mod undo;
 mod value;
 pub(crate) mod wire;

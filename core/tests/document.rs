@@ -559,3 +559,43 @@ fn take_update_gives_what_was_recorded_since_the_last_take() {
         .unwrap();
     assert_eq!(d.take_update(), None);
 }
+
+#[test]
+fn typing_one_transaction_per_keystroke_keeps_a_small_history() {
+    let mut a = doc(1);
+    let body = ContainerId::text("body");
+    let typed = "the quick brown fox jumps over the lazy dog. ".repeat(40);
+    for (at, c) in typed.chars().enumerate() {
+        a.transact(None, |tx| tx.text_insert(&body, at as u64, &c.to_string()))
+            .unwrap();
+    }
+    let snapshot = a.export_snapshot(SnapshotMode::Full);
+    let update = a.export_update(&VersionVector::new()).unwrap();
+    // The text in the state, and in the history two bytes a key (length and
+    // character): not the fifteen or so a fully described insert takes.
+    assert!(
+        snapshot.len() < 4 * typed.len(),
+        "{} bytes for {} keystrokes",
+        snapshot.len(),
+        typed.len()
+    );
+    for bytes in [&snapshot, &update] {
+        let mut b = doc(2);
+        b.import(bytes, None).unwrap();
+        assert_eq!(b.view(), a.view());
+        // The history reads back change for change: b can serve any version of it.
+        let mut from_half = VersionVector::new();
+        from_half.advance(ReplicaId::new(1), typed.len() as u64 / 2);
+        let mut c = doc(3);
+        c.import(
+            &a.checkout(&from_half)
+                .unwrap()
+                .export_snapshot(SnapshotMode::Full),
+            None,
+        )
+        .unwrap();
+        c.import(&b.export_update(c.version()).unwrap(), None)
+            .unwrap();
+        assert_eq!(c.view(), a.view());
+    }
+}

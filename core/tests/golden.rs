@@ -58,6 +58,17 @@ fn sample() -> Document {
     a
 }
 
+/// One transaction per keystroke: the history writes them as typed inserts.
+fn typing() -> Document {
+    let mut doc = Document::new(ReplicaId::new(3));
+    let body = ContainerId::text("body");
+    for (at, c) in "typed, é 🙂".chars().enumerate() {
+        doc.transact(None, |tx| tx.text_insert(&body, at as u64, &c.to_string()))
+            .unwrap();
+    }
+    doc
+}
+
 const EXPECTED_VIEW: &str = r#"{"board":["done","todo","doing"],"body":"¡Hello 🙂","items":[1,"nested",2.5,true],"likes":2,"meta":{"tags":["crdt"]},"title":"Notes"}"#;
 
 fn vectors() -> Vec<(&'static str, Vec<u8>)> {
@@ -127,6 +138,10 @@ fn vectors() -> Vec<(&'static str, Vec<u8>)> {
             .encode(),
         ),
         (
+            "update-typing.bin",
+            typing().export_update(&VersionVector::new()).unwrap(),
+        ),
+        (
             "cursor.bin",
             doc.cursor(&ContainerId::text("body"), 7, Side::Before)
                 .unwrap()
@@ -169,6 +184,15 @@ fn committed_documents_decode_to_the_same_contents() {
 }
 
 #[test]
+fn committed_typing_decodes_to_the_same_text() {
+    let bytes = std::fs::read(golden("update-typing.bin")).unwrap();
+    let mut doc = Document::new(ReplicaId::new(9));
+    doc.import(&bytes, None).unwrap();
+    assert_eq!(doc.view().to_json(), r#"{"body":"typed, é 🙂"}"#);
+    assert_eq!(doc.version(), typing().version());
+}
+
+#[test]
 fn the_committed_cursor_decodes_to_the_same_place() {
     let cursor = Cursor::decode(&std::fs::read(golden("cursor.bin")).unwrap()).unwrap();
     let doc = sample();
@@ -190,4 +214,18 @@ fn committed_messages_decode() {
         );
         assert!(Message::decode(&committed).is_ok());
     }
+}
+
+#[test]
+fn a_typed_insert_with_no_insert_before_it_is_refused() {
+    let mut bytes = std::fs::read(golden("update-typing.bin")).unwrap();
+    // The kinds column: one plain text insert, then nine typed ones.
+    let kinds = bytes
+        .windows(5)
+        .position(|window| window == [2, 0, 1, 7, 9])
+        .expect("the kinds column");
+    bytes[kinds + 1] = 7;
+    let mut doc = Document::new(ReplicaId::new(9));
+    assert!(doc.import(&bytes, None).is_err());
+    assert_eq!(doc.view().to_json(), "{}");
 }

@@ -12,6 +12,7 @@ use alloc::vec::Vec;
 use super::change::{Change, Op, Stamp};
 use super::container_id::{Base, ContainerId, Kind};
 use super::state::Container;
+use super::typing::Typing;
 use super::value::Value;
 use super::wire::{Reader, Writer};
 use crate::codec::{FORMAT_VERSION, MAGIC};
@@ -30,6 +31,8 @@ const OP_COUNTER_ADD: u64 = 3;
 const OP_REGISTER_SET: u64 = 4;
 const OP_MOVE: u64 = 5;
 const OP_REPLACE: u64 = 6;
+/// A text insert going on from the one before it in the run: see [`Typing`].
+const OP_TYPED: u64 = 7;
 
 /// Highest Lamport time a change or snapshot may carry: far beyond any real
 /// history, and far enough below `u64::MAX` that counting on from it never overflows.
@@ -243,6 +246,8 @@ pub(crate) struct Run {
     /// Container numbers in the history's table.
     targets: Vec<(u64, u64)>,
     fields: Vec<u8>,
+    /// Where its last text insert stopped, for the next one to be written as typed.
+    typing: Option<Typing>,
 }
 
 impl Run {
@@ -256,6 +261,7 @@ impl Run {
             kinds: Vec::new(),
             targets: Vec::new(),
             fields: Vec::new(),
+            typing: None,
         };
         run.push_ops(&change.ops, table);
         run
@@ -298,9 +304,22 @@ impl Run {
             }
         };
         for op in ops {
-            push_rle(&mut self.kinds, op_kind(op));
-            push_rle(&mut self.targets, table.intern(op.target()));
-            write_op_fields(op, &mut fields, &mut name);
+            let target = table.intern(op.target());
+            let typed = self
+                .typing
+                .and_then(|typing| typing.continued_by(op, target));
+            match typed {
+                Some(text) => {
+                    push_rle(&mut self.kinds, OP_TYPED);
+                    fields.str(text);
+                }
+                None => {
+                    push_rle(&mut self.kinds, op_kind(op));
+                    write_op_fields(op, &mut fields, &mut name);
+                }
+            }
+            push_rle(&mut self.targets, target);
+            self.typing = Typing::after(op, target);
         }
         self.fields = fields.out;
         self.len += ops.len() as u64;
@@ -318,9 +337,12 @@ impl Run {
             .targets
             .iter()
             .flat_map(|&(t, n)| core::iter::repeat_n(t, n as usize));
-        for (kind, target) in kinds.zip(targets) {
-            let target = table.get(target)?.clone();
-            ops.push(read_op(kind, target, &mut fields, &self.replicas)?);
+        let mut typing = None;
+        for (kind, number) in kinds.zip(targets) {
+            let target = table.get(number)?.clone();
+            let op = read_any_op(kind, number, target, typing, &mut fields, &self.replicas)?;
+            typing = Typing::after(&op, number);
+            ops.push(op);
         }
         Ok(Change {
             id: self.id,
@@ -433,12 +455,15 @@ pub(crate) fn read_changes(input: &mut Reader<'_>) -> Result<Vec<Change>, Error>
     let mut changes = Vec::with_capacity(count);
     for (id, lamport, deps, len, replicas) in headers {
         let mut ops = Vec::with_capacity(len);
-        for (kind, target) in columns.by_ref().take(len) {
+        let mut typing = None;
+        for (kind, number) in columns.by_ref().take(len) {
             let target = table
-                .get(usize::try_from(target).map_err(|_| Error::Malformed)?)
+                .get(usize::try_from(number).map_err(|_| Error::Malformed)?)
                 .ok_or(Error::Malformed)?
                 .clone();
-            ops.push(read_op(kind, target, &mut fields, &replicas)?);
+            let op = read_any_op(kind, number, target, typing, &mut fields, &replicas)?;
+            typing = Typing::after(&op, number);
+            ops.push(op);
         }
         changes.push(Change {
             id,
@@ -451,6 +476,22 @@ pub(crate) fn read_changes(input: &mut Reader<'_>) -> Result<Vec<Change>, Error>
         return Err(Error::Malformed);
     }
     Ok(changes)
+}
+
+/// Reads an operation of any kind; a typed one from where `typing` stands.
+fn read_any_op(
+    kind: u64,
+    number: u64,
+    target: ContainerId,
+    typing: Option<Typing>,
+    fields: &mut Reader<'_>,
+    replicas: &[ReplicaId],
+) -> Result<Op, Error> {
+    if kind == OP_TYPED {
+        Typing::read(typing, number, target, fields)
+    } else {
+        read_op(kind, target, fields, replicas)
+    }
 }
 
 fn read_op(
