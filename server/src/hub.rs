@@ -438,9 +438,11 @@ impl<S: Store> Hub<S> {
         }
     }
 
-    /// Writes the deltas of this batch durably, then acknowledges them, then sends
-    /// every connection what its session has for it.
+    /// Sends every connection what its session has for it (the deltas go out to the
+    /// other subscribers without waiting for the disk), writes the deltas of this
+    /// batch durably, then acknowledges them.
     fn finish_batch(&mut self) {
+        self.flush();
         if !self.to_store.is_empty() {
             let started = Instant::now();
             let written = self.store.append(&self.to_store);
