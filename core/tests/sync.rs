@@ -90,6 +90,48 @@ fn subscribe_sends_exactly_the_missing_changes_both_ways() {
 }
 
 #[test]
+fn changes_received_from_the_peer_are_not_sent_back_to_it() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    a.session.subscribe(0, "x", &a.docs["x"]);
+    exchange(&mut a, &mut b);
+    a.edit("x", "from a ");
+    let to_b = a.session.take_outgoing();
+    for bytes in &to_b {
+        b.session.receive(0, bytes, &mut b.docs).unwrap();
+    }
+    // b has nothing of its own: telling it about its document sends nothing.
+    b.session.local_changed(0, "x", &b.docs["x"]);
+    let echoed = b.session.take_outgoing();
+    assert!(
+        echoed
+            .iter()
+            .all(|bytes| !matches!(Message::decode(bytes), Ok(Message::Update { .. }))),
+        "b sent a's change back to a"
+    );
+    // Its own edit goes out without a's change in it.
+    b.edit("x", "from b ");
+    let to_a = b.session.take_outgoing();
+    let update = to_a
+        .iter()
+        .find_map(|bytes| match Message::decode(bytes) {
+            Ok(Message::Update { payload, .. }) => Some(payload),
+            _ => None,
+        })
+        .expect("b's edit is sent");
+    let changes = weft_core::doc::decode_update(&update).unwrap();
+    assert!(
+        changes
+            .iter()
+            .all(|change| change.id.replica() == ReplicaId::new(2))
+    );
+    for bytes in &to_a {
+        a.session.receive(0, bytes, &mut a.docs).unwrap();
+    }
+    exchange(&mut a, &mut b);
+    assert_eq!(a.text("x"), b.text("x"));
+}
+
+#[test]
 fn a_gap_is_noticed_and_filled() {
     let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
     a.session.subscribe(0, "x", &a.docs["x"]);

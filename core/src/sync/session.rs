@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::message::Message;
-use crate::doc::{Imported, SnapshotMode};
+use crate::doc::{Imported, SnapshotMode, decode_update};
 use crate::{Document, Error, ReplicaId, VersionVector};
 
 /// The protocol version this build speaks.
@@ -332,6 +332,15 @@ impl SyncSession {
                             self.subscribe(now, &doc, document);
                         }
                         let sync = self.docs.entry(doc.clone()).or_default();
+                        // The peer holds what it sent, and what that builds on: never
+                        // send it back.
+                        if let Ok(changes) = decode_update(&payload) {
+                            for change in &changes {
+                                sync.sent.merge(&change.deps);
+                                sync.sent
+                                    .advance(change.id.replica(), change.last_counter());
+                            }
+                        }
                         let synced = catch_up && !sync.synced;
                         sync.synced |= synced;
                         if self.config.auto_ack {
