@@ -67,12 +67,7 @@ async fn acknowledged_edits_survive_a_restart() {
     for word in ["one ", "two ", "three"] {
         alice.type_text("notes", word).await;
     }
-    let held = alice.docs["notes"].version().clone();
-    assert!(
-        alice
-            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
-            .await
-    );
+    assert!(alice.wait_until_held("notes").await);
     assert!(relay.stop().success(), "a graceful stop");
 
     let relay = Relay::start(&dir, &[]);
@@ -211,11 +206,7 @@ async fn bad_input_gets_an_error_and_the_relay_keeps_serving() {
     // Through all of it, the good client still syncs.
     assert!(good.pump_until(WAIT, synced("notes")).await);
     good.type_text("notes", "still here").await;
-    let held = good.docs["notes"].version().clone();
-    assert!(
-        good.pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
-            .await
-    );
+    assert!(good.wait_until_held("notes").await);
 }
 
 fn token(secret: &str, doc: &str, scope: &str, ttl: &str) -> String {
@@ -252,12 +243,7 @@ async fn tokens_decide_who_reads_and_who_writes() {
         .unwrap();
     writer.subscribe("notes").await;
     writer.type_text("notes", "written").await;
-    let held = writer.docs["notes"].version().clone();
-    assert!(
-        writer
-            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
-            .await
-    );
+    assert!(writer.wait_until_held("notes").await);
     writer.subscribe("secrets").await;
     assert!(
         writer
@@ -319,12 +305,7 @@ async fn health_readiness_metrics_and_static_files_are_served() {
     let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
     client.subscribe("notes").await;
     client.type_text("notes", "counted").await;
-    let held = client.docs["notes"].version().clone();
-    assert!(
-        client
-            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
-            .await
-    );
+    assert!(client.wait_until_held("notes").await);
     let (status, metrics) = get(&relay, "/metrics").await;
     assert!(status.contains("200"));
     for expected in [
@@ -344,12 +325,7 @@ async fn export_and_import_move_a_document_through_a_file() {
     let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
     client.subscribe("notes").await;
     client.type_text("notes", "kept in a file").await;
-    let held = client.docs["notes"].version().clone();
-    assert!(
-        client
-            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
-            .await
-    );
+    assert!(client.wait_until_held("notes").await);
     assert!(relay.stop().success());
 
     let relay_cli = |args: &[&str]| {
@@ -475,12 +451,7 @@ async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
         writer.type_text("notes", &paragraph).await;
         writer.pump_until(Duration::from_millis(1), |_| false).await;
     }
-    let held = writer.docs["notes"].version().clone();
-    assert!(
-        writer
-            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
-            .await
-    );
+    assert!(writer.wait_until_held("notes").await);
     assert!(slow.pump_until(WAIT, |c| c.closed.is_some()).await);
     assert_eq!(u16::from(slow.closed.as_ref().unwrap().code), 1008);
 
@@ -497,12 +468,7 @@ async fn a_document_nobody_uses_leaves_memory_and_comes_back_from_the_store() {
     let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
     client.subscribe("notes").await;
     client.type_text("notes", "parked").await;
-    let held = client.docs["notes"].version().clone();
-    assert!(
-        client
-            .pump_until(WAIT, |c| c.acknowledged("notes").includes(&held))
-            .await
-    );
+    assert!(client.wait_until_held("notes").await);
     drop(client);
     let mut unloaded = false;
     for _ in 0..50 {

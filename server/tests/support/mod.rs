@@ -215,6 +215,15 @@ impl Client {
         self.pump_until(Duration::from_millis(200), |_| false).await;
     }
 
+    /// Waits until the relay acknowledges holding all of `doc` as this client has it.
+    pub async fn wait_until_held(&mut self, doc: &str) -> bool {
+        let held = self.docs[doc].version().clone();
+        self.pump_until(Duration::from_secs(10), |c| {
+            c.acknowledged(doc).includes(&held)
+        })
+        .await
+    }
+
     /// What the relay acknowledged holding durably of `doc`.
     pub fn acknowledged(&self, doc: &str) -> VersionVector {
         self.session.acknowledged(doc).cloned().unwrap_or_default()
