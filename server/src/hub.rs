@@ -70,6 +70,31 @@ struct Room {
     last_used: Instant,
 }
 
+/// What the hub keeps of a message it hands over to a session (decoded once).
+#[derive(Default)]
+struct Kept {
+    /// An update's payload, to store once the session applied it.
+    payload: Option<Vec<u8>>,
+    /// A presence's clock, to forward it with.
+    clock: Option<u64>,
+}
+
+impl Kept {
+    fn of(message: &Message) -> Self {
+        match message {
+            Message::Update { payload, .. } => Self {
+                payload: Some(payload.clone()),
+                clock: None,
+            },
+            Message::Awareness { clock, .. } => Self {
+                payload: None,
+                clock: Some(*clock),
+            },
+            _ => Self::default(),
+        }
+    }
+}
+
 /// The rooms as the sessions see them.
 struct Rooms<'a>(&'a mut BTreeMap<String, Room>);
 
@@ -173,13 +198,14 @@ impl<S: Store> Hub<S> {
         if let Err(reason) = self.admit(id, &message) {
             return self.refuse(id, &reason);
         }
+        let mut kept = Kept::of(&message);
         let now = self.now();
         let Some(connection) = self.connections.get_mut(&id) else {
             return;
         };
         let events = connection
             .session
-            .receive(now, bytes, &mut Rooms(&mut self.rooms));
+            .receive_message(now, message, &mut Rooms(&mut self.rooms));
         let events = match events {
             Ok(events) => events,
             Err(error) => {
@@ -189,7 +215,7 @@ impl<S: Store> Hub<S> {
             }
         };
         for event in events {
-            self.on_event(id, event, &message);
+            self.on_event(id, event, &mut kept);
         }
     }
 
@@ -268,7 +294,7 @@ impl<S: Store> Hub<S> {
         Ok(())
     }
 
-    fn on_event(&mut self, id: ConnectionId, event: SessionEvent, message: &Message) {
+    fn on_event(&mut self, id: ConnectionId, event: SessionEvent, kept: &mut Kept) {
         let now = self.now();
         match event {
             SessionEvent::Connected { peer } => {
@@ -278,10 +304,10 @@ impl<S: Store> Hub<S> {
             }
             SessionEvent::Changed { doc, seq, imported } => {
                 Metrics::add(&self.metrics.deltas_in, 1);
-                if let Message::Update { payload, .. } = message
-                    && imported.applied + imported.pending > 0
+                if imported.applied + imported.pending > 0
+                    && let Some(payload) = kept.payload.take()
                 {
-                    self.to_store.push((doc.clone(), payload.clone()));
+                    self.to_store.push((doc.clone(), payload));
                 }
                 self.to_acknowledge.push((id, doc.clone(), seq));
                 let Some(room) = self.rooms.get_mut(&doc) else {
@@ -300,14 +326,14 @@ impl<S: Store> Hub<S> {
                 replica,
                 state,
             } => {
-                let Message::Awareness { clock, .. } = message else {
+                let Some(clock) = kept.clock else {
                     return;
                 };
                 let Some(room) = self.rooms.get_mut(&doc) else {
                     return;
                 };
                 match &state {
-                    Some(state) => room.presence.insert(replica, (*clock, state.clone())),
+                    Some(state) => room.presence.insert(replica, (clock, state.clone())),
                     None => room.presence.remove(&replica),
                 };
                 for other in room.subscribers.iter().filter(|other| **other != id) {
@@ -315,7 +341,7 @@ impl<S: Store> Hub<S> {
                         let state = state.clone();
                         connection
                             .session
-                            .forward_awareness(&doc, replica, *clock, state);
+                            .forward_awareness(&doc, replica, clock, state);
                     }
                 }
             }

@@ -275,7 +275,17 @@ impl SyncSession {
         bytes: &[u8],
         documents: &mut impl Documents,
     ) -> Result<Vec<SessionEvent>, Error> {
-        let message = Message::decode(bytes)?;
+        self.receive_message(now, Message::decode(bytes)?, documents)
+    }
+
+    /// [`receive`](Self::receive) for a message the caller has decoded already (a
+    /// relay does, to check it against the connection's rights first).
+    pub fn receive_message(
+        &mut self,
+        now: u64,
+        message: Message,
+        documents: &mut impl Documents,
+    ) -> Result<Vec<SessionEvent>, Error> {
         let mut events = Vec::new();
         match message {
             Message::Hello { protocol, replica } => {
