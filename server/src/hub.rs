@@ -113,6 +113,8 @@ pub struct Hub<S> {
     started: Instant,
     rooms: BTreeMap<String, Room>,
     connections: BTreeMap<ConnectionId, Connection>,
+    /// The connection each connected replica said hello on.
+    speakers: BTreeMap<ReplicaId, ConnectionId>,
     /// Deltas applied in this batch, to write before their acknowledgements.
     to_store: Vec<(String, Vec<u8>)>,
     to_acknowledge: Vec<(ConnectionId, String, u64)>,
@@ -128,6 +130,7 @@ impl<S: Store> Hub<S> {
             started: Instant::now(),
             rooms: BTreeMap::new(),
             connections: BTreeMap::new(),
+            speakers: BTreeMap::new(),
             to_store: Vec::new(),
             to_acknowledge: Vec::new(),
         }
@@ -227,10 +230,7 @@ impl<S: Store> Hub<S> {
         };
         match message {
             Message::Hello { replica, .. } => {
-                let taken = self
-                    .connections
-                    .iter()
-                    .any(|(other, c)| *other != id && c.replica == Some(*replica));
+                let taken = self.speakers.get(replica).is_some_and(|other| *other != id);
                 if taken {
                     return Err(format!(
                         "replica {replica} is connected already: every tab needs a replica id of its own"
@@ -272,10 +272,7 @@ impl<S: Store> Hub<S> {
                     let author = change.id.replica();
                     Some(author) != writer
                         && !known.contains(change.id)
-                        && self
-                            .connections
-                            .iter()
-                            .any(|(other, c)| *other != id && c.replica == Some(author))
+                        && self.speakers.get(&author).is_some_and(|other| *other != id)
                 });
                 if let Some(change) = impersonated {
                     return Err(format!(
@@ -299,7 +296,10 @@ impl<S: Store> Hub<S> {
         match event {
             SessionEvent::Connected { peer } => {
                 if let Some(connection) = self.connections.get_mut(&id) {
-                    connection.replica = Some(peer);
+                    if let Some(before) = connection.replica.replace(peer) {
+                        self.speakers.remove(&before);
+                    }
+                    self.speakers.insert(peer, id);
                 }
             }
             SessionEvent::Changed { doc, seq, imported } => {
@@ -415,6 +415,9 @@ impl<S: Store> Hub<S> {
         let Some(connection) = self.connections.remove(&id) else {
             return;
         };
+        if let Some(replica) = connection.replica {
+            self.speakers.remove(&replica);
+        }
         for doc in &connection.docs {
             let Some(room) = self.rooms.get_mut(doc) else {
                 continue;
