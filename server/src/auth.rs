@@ -19,6 +19,8 @@ pub enum Scope {
     Read,
     /// Also send changes.
     Write,
+    /// A relay of the mesh: links to this relay as a peer (not a client scope).
+    Mesh,
 }
 
 impl Scope {
@@ -26,6 +28,7 @@ impl Scope {
         match self {
             Scope::Read => "read",
             Scope::Write => "write",
+            Scope::Mesh => "mesh",
         }
     }
 
@@ -33,6 +36,7 @@ impl Scope {
         match name {
             "read" => Some(Scope::Read),
             "write" => Some(Scope::Write),
+            "mesh" => Some(Scope::Mesh),
             _ => None,
         }
     }
@@ -55,26 +59,36 @@ impl Claims {
     }
 }
 
-/// What a connection may do: everything (no secret configured), or what its token
-/// says.
+/// What a connection may do: everything (no secret configured), what its token
+/// says, or, for another relay of the mesh, pass on anyone's changes.
 #[derive(Clone, Debug)]
 pub enum Access {
     Open,
     Token(Claims),
+    /// A link with the relay named so.
+    Peer(String),
 }
 
 impl Access {
     pub fn can_read(&self, doc: &str) -> bool {
         match self {
-            Access::Open => true,
-            Access::Token(claims) => claims.covers(doc),
+            Access::Open | Access::Peer(_) => true,
+            Access::Token(claims) => claims.scope != Scope::Mesh && claims.covers(doc),
         }
     }
 
     pub fn can_write(&self, doc: &str) -> bool {
         match self {
-            Access::Open => true,
+            Access::Open | Access::Peer(_) => true,
             Access::Token(claims) => claims.scope == Scope::Write && claims.covers(doc),
+        }
+    }
+
+    /// The peer relay's name, for a mesh link.
+    pub fn peer(&self) -> Option<&str> {
+        match self {
+            Access::Peer(node) => Some(node),
+            _ => None,
         }
     }
 }

@@ -58,6 +58,8 @@ pub async fn serve(
                         break;
                     }
                 }
+                // Mesh control messages go to links between relays only.
+                Some(Outgoing::Mesh(_)) => {}
                 Some(Outgoing::Close { code, reason }) => {
                     close(&mut socket, code, &reason).await;
                     break;

@@ -1,5 +1,6 @@
-//! The HTTP side: the WebSocket endpoint (`/sync`), health and readiness, metrics, and
-//! the web demo's static files for every other path.
+//! The HTTP side: the WebSocket endpoint (`/sync`), health and readiness, metrics,
+//! the mesh's links and view (`/mesh/link`, `/mesh`), and the web demo's static files
+//! for every other path.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -19,7 +20,11 @@ use tower_http::services::ServeDir;
 use crate::auth::{self, Access};
 use crate::connection::{self, OUTGOING_CAPACITY};
 use crate::hub::{Input, Outgoing};
+use crate::mesh::{MeshView, link};
 use crate::metrics::Metrics;
+
+/// The most relays a client may ask to hold its changes before the acknowledgement.
+const MAX_DURABILITY: usize = 16;
 
 /// What the handlers share.
 pub struct AppState {
@@ -29,6 +34,8 @@ pub struct AppState {
     pub max_connections: u64,
     pub max_message: usize,
     pub ready: AtomicBool,
+    /// This relay's view of the mesh, when it is in one.
+    pub mesh: Option<Arc<MeshView>>,
     next_id: AtomicU64,
 }
 
@@ -39,6 +46,7 @@ impl AppState {
         secret: Option<Vec<u8>>,
         max_connections: u64,
         max_message: usize,
+        mesh: Option<Arc<MeshView>>,
     ) -> Self {
         Self {
             hub,
@@ -47,8 +55,13 @@ impl AppState {
             max_connections,
             max_message,
             ready: AtomicBool::new(true),
+            mesh,
             next_id: AtomicU64::new(1),
         }
+    }
+
+    pub fn next_connection_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 }
 
@@ -59,6 +72,8 @@ pub fn router(state: Arc<AppState>, static_dir: PathBuf) -> Router {
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
+        .route("/mesh", get(mesh_view))
+        .route("/mesh/link", get(mesh_link))
         .fallback_service(ServeDir::new(static_dir))
         .with_state(state)
 }
@@ -72,11 +87,52 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn metrics(State(state): State<Arc<AppState>>) -> Response {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    let mut text = state.metrics.render();
+    if let Some(mesh) = &state.mesh {
+        mesh.render_metrics(&mut text);
+    }
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
+}
+
+async fn mesh_view(State(state): State<Arc<AppState>>) -> Response {
+    match &state.mesh {
+        Some(mesh) => ([("content-type", "application/json")], mesh.to_json()).into_response(),
+        None => (StatusCode::NOT_FOUND, "this relay is not in a mesh\n").into_response(),
+    }
+}
+
+/// Another relay opening its link with this one.
+async fn mesh_link(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<HashMap<String, String>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if state.mesh.is_none() {
+        return (StatusCode::NOT_FOUND, "this relay is not in a mesh\n").into_response();
+    }
+    if let Err(reason) = link::admits(&state, query.get("token").map(String::as_str)) {
+        return (StatusCode::UNAUTHORIZED, format!("{reason}\n")).into_response();
+    }
+    let Some(node) = query.get("node").filter(|node| valid_node(node)).cloned() else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "a mesh link names its relay: ?node=...\n",
+        )
+            .into_response();
+    };
+    upgrade
+        .max_message_size(link::LINK_MAX_MESSAGE)
+        .max_frame_size(link::LINK_MAX_MESSAGE)
+        .on_upgrade(move |socket| link::serve_accepted(socket, state, node))
+}
+
+/// Relay names: letters, digits, `.`, `_` and `-` (they appear in metric labels).
+pub fn valid_node(node: &str) -> bool {
+    !node.is_empty()
+        && node.len() <= 64
+        && node
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"._-".contains(&byte))
 }
 
 fn unix_now() -> u64 {
@@ -100,12 +156,23 @@ async fn upgrade(
             Err(error) => return (StatusCode::UNAUTHORIZED, format!("{error}\n")).into_response(),
         },
     };
+    let durability = match query.get("durability").map(|w| w.parse::<usize>()) {
+        None => 1,
+        Some(Ok(w)) if (1..=MAX_DURABILITY).contains(&w) => w,
+        Some(_) => {
+            return (
+                StatusCode::BAD_REQUEST,
+                format!("durability is a number of relays from 1 to {MAX_DURABILITY}\n"),
+            )
+                .into_response();
+        }
+    };
     let slot = Slot::take(&state);
     if state.metrics.connections.load(Ordering::Relaxed) > state.max_connections {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     }
     Metrics::add(&state.metrics.connections_total, 1);
-    let id = state.next_id.fetch_add(1, Ordering::Relaxed);
+    let id = state.next_connection_id();
     let (outgoing, receiver) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
     let hub = state.hub.clone();
     let max_message = state.max_message;
@@ -124,6 +191,7 @@ async fn upgrade(
                 .send(Input::Opened {
                     id,
                     access,
+                    durability,
                     outgoing,
                 })
                 .await

@@ -5,6 +5,12 @@
 //! The hub works in batches: it takes every message waiting, applies them, writes the
 //! deltas they brought to the store in one durable write (group commit), and only
 //! then acknowledges them to their senders. Other subscribers get the deltas at once.
+//!
+//! Links with other relays of the mesh are connections too, subscribed to every
+//! document in memory; `quorum` and `anti_entropy` hold what only they need.
+
+mod anti_entropy;
+mod quorum;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -16,8 +22,10 @@ use weft_core::sync::{Documents, Message, SessionConfig, SessionEvent, SyncSessi
 use weft_core::{Document, ReplicaId, SnapshotMode};
 
 use crate::auth::Access;
+use crate::mesh::{Digests, MeshView};
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Batch, Store, encoded_version};
+use quorum::Awaiting;
 
 pub type ConnectionId = u64;
 
@@ -26,11 +34,18 @@ pub enum Input {
     Opened {
         id: ConnectionId,
         access: Access,
+        /// How many relays must hold a client's changes before they are acknowledged.
+        durability: usize,
         outgoing: mpsc::Sender<Outgoing>,
     },
     Received {
         id: ConnectionId,
         bytes: Vec<u8>,
+    },
+    /// A mesh control message from a link.
+    Mesh {
+        id: ConnectionId,
+        text: String,
     },
     Closed {
         id: ConnectionId,
@@ -45,7 +60,12 @@ pub enum Input {
 #[derive(Debug)]
 pub enum Outgoing {
     Message(Vec<u8>),
-    Close { code: u16, reason: String },
+    /// A mesh control message, for links.
+    Mesh(String),
+    Close {
+        code: u16,
+        reason: String,
+    },
 }
 
 /// A document with this many deltas in its log is snapshotted.
@@ -56,16 +76,26 @@ const BATCH: usize = 512;
 struct Connection {
     session: SyncSession,
     access: Access,
+    durability: usize,
     outgoing: mpsc::Sender<Outgoing>,
     replica: Option<ReplicaId>,
     docs: BTreeSet<String>,
+    /// When this link was last sent every document's digest.
+    digest_sent_at: Option<Instant>,
+}
+
+impl Connection {
+    fn is_link(&self) -> bool {
+        self.access.peer().is_some()
+    }
 }
 
 struct Room {
     doc: Document,
+    /// Clients and mesh links.
     subscribers: BTreeSet<ConnectionId>,
-    /// The latest presence of each replica, for subscribers who join later.
-    presence: BTreeMap<ReplicaId, (u64, Vec<u8>)>,
+    /// The latest presence of each replica (`None`: it left), with its clock.
+    presence: BTreeMap<ReplicaId, (u64, Option<Vec<u8>>)>,
     logged: usize,
     last_used: Instant,
 }
@@ -75,6 +105,8 @@ struct Room {
 struct Kept {
     /// An update's payload, to store once the session applied it.
     payload: Option<Vec<u8>>,
+    /// Whether the update answers a subscribe.
+    catch_up: bool,
     /// A presence's clock, to forward it with.
     clock: Option<u64>,
 }
@@ -82,13 +114,16 @@ struct Kept {
 impl Kept {
     fn of(message: &Message) -> Self {
         match message {
-            Message::Update { payload, .. } => Self {
+            Message::Update {
+                payload, catch_up, ..
+            } => Self {
                 payload: Some(payload.clone()),
+                catch_up: *catch_up,
                 clock: None,
             },
             Message::Awareness { clock, .. } => Self {
-                payload: None,
                 clock: Some(*clock),
+                ..Self::default()
             },
             _ => Self::default(),
         }
@@ -116,13 +151,26 @@ pub struct Hub<S> {
     /// The connection each connected replica said hello on.
     speakers: BTreeMap<ReplicaId, ConnectionId>,
     /// Deltas applied in this batch, to write before their acknowledgements.
-    to_store: Vec<(String, Vec<u8>)>,
+    to_store: Batch,
     to_acknowledge: Vec<(ConnectionId, String, u64)>,
+    /// Client updates durable here, waiting for more relays to hold them.
+    awaiting: Vec<Awaiting>,
+    /// The mesh's view, when this relay is in one.
+    mesh: Option<Arc<MeshView>>,
+    /// What every stored document's version hashes to, for anti-entropy.
+    digests: Digests,
 }
 
 impl<S: Store> Hub<S> {
-    pub fn new(store: S, replica: ReplicaId, metrics: Arc<Metrics>, idle: Duration) -> Self {
-        Self {
+    pub fn new(
+        mut store: S,
+        replica: ReplicaId,
+        metrics: Arc<Metrics>,
+        idle: Duration,
+        mesh: Option<Arc<MeshView>>,
+    ) -> Self {
+        let digests = anti_entropy::stored_digests(&mut store, replica);
+        let hub = Self {
             store,
             idle,
             replica,
@@ -131,9 +179,14 @@ impl<S: Store> Hub<S> {
             rooms: BTreeMap::new(),
             connections: BTreeMap::new(),
             speakers: BTreeMap::new(),
-            to_store: Vec::new(),
+            to_store: Batch::default(),
             to_acknowledge: Vec::new(),
-        }
+            awaiting: Vec::new(),
+            mesh,
+            digests,
+        };
+        hub.publish_digest();
+        hub
     }
 
     /// Serves until told to shut down (or every sender is gone).
@@ -168,32 +221,64 @@ impl<S: Store> Hub<S> {
             Input::Opened {
                 id,
                 access,
+                durability,
                 outgoing,
-            } => {
-                let config = SessionConfig {
-                    auto_ack: false,
-                    ..SessionConfig::default()
-                };
-                self.connections.insert(
-                    id,
-                    Connection {
-                        session: SyncSession::new(self.replica, config),
-                        access,
-                        outgoing,
-                        replica: None,
-                        docs: BTreeSet::new(),
-                    },
-                );
-            }
+            } => self.opened(id, access, durability, outgoing),
             Input::Received { id, bytes } => self.received(id, &bytes),
+            Input::Mesh { id, text } => self.mesh_message(id, &text),
             Input::Closed { id } => self.closed(id),
             Input::Tick => self.tick(),
             Input::Shutdown(_) => unreachable!("handled by run"),
         }
     }
 
+    fn opened(
+        &mut self,
+        id: ConnectionId,
+        access: Access,
+        durability: usize,
+        outgoing: mpsc::Sender<Outgoing>,
+    ) {
+        let link = access.peer().is_some();
+        let config = SessionConfig {
+            auto_ack: false,
+            // Relays resend unacknowledged changes sooner: acknowledgements of
+            // links count towards clients' quorums.
+            retry_ms: if link { 1_000 } else { 3_000 },
+            ..SessionConfig::default()
+        };
+        let mut connection = Connection {
+            session: SyncSession::new(self.replica, config),
+            access,
+            durability,
+            outgoing,
+            replica: None,
+            docs: BTreeSet::new(),
+            digest_sent_at: None,
+        };
+        if let Some(node) = connection.access.peer() {
+            self.peer_stats(node, |peer| {
+                peer.links += 1;
+                peer.links_opened += 1;
+            });
+            // A new link starts with every document in memory, and says what this
+            // relay holds so the other side can ask for what differs.
+            let now = self.now();
+            for (name, room) in &mut self.rooms {
+                connection.session.subscribe(now, name, &room.doc);
+                connection.docs.insert(name.clone());
+                room.subscribers.insert(id);
+            }
+            let root = self.digests.root_message().to_text();
+            let _ = connection.outgoing.try_send(Outgoing::Mesh(root));
+        }
+        self.connections.insert(id, connection);
+    }
+
     fn received(&mut self, id: ConnectionId, bytes: &[u8]) {
         Metrics::add(&self.metrics.bytes_in, bytes.len() as u64);
+        let len = bytes.len() as u64;
+        self.link_stats(id, |peer| peer.bytes_in += len);
         let message = match Message::decode(bytes) {
             Ok(message) => message,
             Err(error) => return self.refuse(id, &error.to_string()),
@@ -247,12 +332,14 @@ impl<S: Store> Hub<S> {
                 let connection = self.connections.get_mut(&id).expect("checked above");
                 connection.docs.insert(doc.clone());
                 for (replica, (clock, state)) in &room.presence {
-                    connection.session.forward_awareness(
-                        doc,
-                        *replica,
-                        *clock,
-                        Some(state.clone()),
-                    );
+                    if let Some(state) = state {
+                        connection.session.forward_awareness(
+                            doc,
+                            *replica,
+                            *clock,
+                            Some(state.clone()),
+                        );
+                    }
                 }
             }
             Message::Update { doc, payload, .. } => {
@@ -262,7 +349,12 @@ impl<S: Store> Hub<S> {
                     ));
                 }
                 let writer = connection.replica;
+                let link = connection.is_link();
                 self.load(doc)?;
+                // Another relay passes on everyone's changes.
+                if link {
+                    return Ok(());
+                }
                 let known = self.rooms[doc].doc.version();
                 let changes = decode_update(payload).map_err(|error| error.to_string())?;
                 // A client may pass on changes of replicas that are not connected (its
@@ -282,6 +374,9 @@ impl<S: Store> Hub<S> {
                 }
             }
             Message::Awareness { doc, replica, .. } => {
+                if connection.is_link() {
+                    return Ok(());
+                }
                 if !connection.access.can_read(doc) || connection.replica != Some(*replica) {
                     return Err(format!("presence for {doc:?} as another replica"));
                 }
@@ -304,10 +399,14 @@ impl<S: Store> Hub<S> {
             }
             SessionEvent::Changed { doc, seq, imported } => {
                 Metrics::add(&self.metrics.deltas_in, 1);
+                if let (true, Some(payload)) = (kept.catch_up, &kept.payload) {
+                    let len = payload.len() as u64;
+                    self.link_stats(id, |peer| peer.anti_entropy_bytes += len);
+                }
                 if imported.applied + imported.pending > 0
                     && let Some(payload) = kept.payload.take()
                 {
-                    self.to_store.push((doc.clone(), payload));
+                    self.to_store.deltas.push((doc.clone(), payload));
                 }
                 self.to_acknowledge.push((id, doc.clone(), seq));
                 let Some(room) = self.rooms.get_mut(&doc) else {
@@ -332,11 +431,22 @@ impl<S: Store> Hub<S> {
                 let Some(room) = self.rooms.get_mut(&doc) else {
                     return;
                 };
-                match &state {
-                    Some(state) => room.presence.insert(replica, (clock, state.clone())),
-                    None => room.presence.remove(&replica),
-                };
-                for other in room.subscribers.iter().filter(|other| **other != id) {
+                // Presence reaches a relay by every path of the mesh: pass on each
+                // state once, and never back to the replica it belongs to.
+                if room
+                    .presence
+                    .get(&replica)
+                    .is_some_and(|(seen, _)| *seen >= clock)
+                {
+                    return;
+                }
+                room.presence.insert(replica, (clock, state.clone()));
+                let owner = self.speakers.get(&replica).copied();
+                for other in room
+                    .subscribers
+                    .iter()
+                    .filter(|other| **other != id && Some(**other) != owner)
+                {
                     if let Some(connection) = self.connections.get_mut(other) {
                         let state = state.clone();
                         connection
@@ -352,9 +462,12 @@ impl<S: Store> Hub<S> {
             SessionEvent::PeerError { message } => {
                 tracing::debug!(connection = id, %message, "client reported an error");
             }
-            SessionEvent::Synced { .. }
-            | SessionEvent::Acknowledged { .. }
-            | SessionEvent::Skipped { .. } => {}
+            SessionEvent::Acknowledged { doc, .. } => {
+                if self.connections.get(&id).is_some_and(Connection::is_link) {
+                    self.release_quorum(Some(&doc));
+                }
+            }
+            SessionEvent::Synced { .. } | SessionEvent::Skipped { .. } => {}
         }
     }
 
@@ -368,28 +481,29 @@ impl<S: Store> Hub<S> {
             tracing::error!(doc, %error, "loading a document failed");
             format!("the relay could not load {doc:?}; try again later")
         })?;
-        let mut document = match &stored.snapshot {
-            Some(snapshot) => Document::from_snapshot(self.replica, snapshot)
-                .map_err(|error| format!("the stored snapshot of {doc:?} is damaged: {error}"))?,
-            None => Document::new(self.replica),
+        let (document, failed) = stored
+            .open(self.replica)
+            .map_err(|error| format!("{doc:?}: {error}"))?;
+        for error in failed {
+            tracing::warn!(doc, %error, "a stored delta did not apply");
+        }
+        let mut room = Room {
+            doc: document,
+            subscribers: BTreeSet::new(),
+            presence: BTreeMap::new(),
+            logged: stored.deltas.len(),
+            last_used: Instant::now(),
         };
-        // Nobody observes the relay's copies: no events to work out.
-        document.set_events(false);
-        for delta in &stored.deltas {
-            if let Err(error) = document.import(delta, None) {
-                tracing::warn!(doc, %error, "a stored delta did not apply");
+        // Every link follows every document in memory.
+        let now = self.now();
+        for (id, connection) in &mut self.connections {
+            if connection.is_link() {
+                connection.session.subscribe(now, doc, &room.doc);
+                connection.docs.insert(doc.into());
+                room.subscribers.insert(*id);
             }
         }
-        self.rooms.insert(
-            doc.into(),
-            Room {
-                doc: document,
-                subscribers: BTreeSet::new(),
-                presence: BTreeMap::new(),
-                logged: stored.deltas.len(),
-                last_used: Instant::now(),
-            },
-        );
+        self.rooms.insert(doc.into(), room);
         Metrics::add(&self.metrics.documents_loaded, 1);
         Ok(())
     }
@@ -415,6 +529,9 @@ impl<S: Store> Hub<S> {
         let Some(connection) = self.connections.remove(&id) else {
             return;
         };
+        if let Some(node) = connection.access.peer() {
+            self.peer_stats(node, |peer| peer.links = peer.links.saturating_sub(1));
+        }
         if let Some(replica) = connection.replica {
             self.speakers.remove(&replica);
         }
@@ -430,7 +547,8 @@ impl<S: Store> Hub<S> {
             };
             // The departure counts on the replica's own clock, which its next session
             // continues past.
-            if let Some((clock, _)) = room.presence.remove(&replica) {
+            if let Some((clock, Some(_))) = room.presence.get(&replica).cloned() {
+                room.presence.insert(replica, (clock + 1, None));
                 for other in &room.subscribers {
                     if let Some(peer) = self.connections.get_mut(other) {
                         peer.session
@@ -450,21 +568,40 @@ impl<S: Store> Hub<S> {
                 }
             }
         }
+        // Links do not keep a document in memory: they load it again when it changes.
         let idle: Vec<String> = self
             .rooms
             .iter()
-            .filter(|(_, room)| room.subscribers.is_empty() && room.last_used.elapsed() > self.idle)
+            .filter(|(_, room)| {
+                room.last_used.elapsed() > self.idle
+                    && room
+                        .subscribers
+                        .iter()
+                        .all(|id| self.connections.get(id).is_none_or(Connection::is_link))
+            })
             .map(|(name, _)| name.clone())
             .collect();
         for name in idle {
             self.snapshot(&name);
             if self.rooms.get(&name).is_some_and(|room| room.logged == 0) {
-                self.rooms.remove(&name);
-                self.metrics
-                    .documents_loaded
-                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                self.unload(&name);
             }
         }
+        self.send_roots();
+    }
+
+    fn unload(&mut self, name: &str) {
+        let Some(room) = self.rooms.remove(name) else {
+            return;
+        };
+        for id in &room.subscribers {
+            if let Some(connection) = self.connections.get_mut(id) {
+                connection.docs.remove(name);
+            }
+        }
+        self.metrics
+            .documents_loaded
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Sends every connection what its session has for it (the deltas go out to the
@@ -473,6 +610,18 @@ impl<S: Store> Hub<S> {
     fn finish_batch(&mut self) {
         self.flush();
         if !self.to_store.is_empty() {
+            let changed: BTreeSet<String> = self
+                .to_store
+                .deltas
+                .iter()
+                .map(|(doc, _)| doc.clone())
+                .collect();
+            for doc in &changed {
+                if let Some(room) = self.rooms.get(doc) {
+                    let version = encoded_version(&room.doc);
+                    self.to_store.versions.push((doc.clone(), version));
+                }
+            }
             let started = Instant::now();
             let written = self.store.append(&self.to_store);
             Metrics::add(&self.metrics.store_writes, 1);
@@ -480,11 +629,15 @@ impl<S: Store> Hub<S> {
                 &self.metrics.store_write_micros,
                 started.elapsed().as_micros() as u64,
             );
+            let versions = std::mem::take(&mut self.to_store.versions);
             self.to_store.clear();
-            if let Err(error) = written {
-                // Not durable, so not acknowledged: the clients send them again.
-                tracing::error!(%error, "writing deltas failed");
-                self.to_acknowledge.clear();
+            match written {
+                Ok(()) => self.record_digests(&versions),
+                Err(error) => {
+                    // Not durable, so not acknowledged: the clients send them again.
+                    tracing::error!(%error, "writing deltas failed");
+                    self.to_acknowledge.clear();
+                }
             }
         }
         for (id, doc, seq) in std::mem::take(&mut self.to_acknowledge) {
@@ -493,10 +646,21 @@ impl<S: Store> Hub<S> {
             else {
                 continue;
             };
-            connection
-                .session
-                .acknowledge(&doc, seq, room.doc.version());
+            if connection.durability > 1 {
+                self.awaiting.push(Awaiting {
+                    connection: id,
+                    doc,
+                    seq,
+                    version: room.doc.version().clone(),
+                    since: Instant::now(),
+                });
+            } else {
+                connection
+                    .session
+                    .acknowledge(&doc, seq, room.doc.version());
+            }
         }
+        self.release_quorum(None);
         let busy: Vec<String> = self
             .rooms
             .iter()
@@ -519,7 +683,8 @@ impl<S: Store> Hub<S> {
             return;
         }
         let snapshot = room.doc.export_snapshot(SnapshotMode::Full);
-        match self.store.replace_with_snapshot(name, &snapshot) {
+        let version = encoded_version(&room.doc);
+        match self.store.replace_with_snapshot(name, &snapshot, &version) {
             Ok(()) => room.logged = 0,
             Err(error) => tracing::error!(doc = name, %error, "writing a snapshot failed"),
         }
@@ -531,6 +696,9 @@ impl<S: Store> Hub<S> {
             for message in connection.session.take_outgoing() {
                 Metrics::add(&self.metrics.bytes_out, message.len() as u64);
                 Metrics::add(&self.metrics.deltas_out, 1);
+                if let (Some(mesh), Some(node)) = (&self.mesh, connection.access.peer()) {
+                    mesh.peer(node, |peer| peer.bytes_out += message.len() as u64);
+                }
                 if connection
                     .outgoing
                     .try_send(Outgoing::Message(message))

@@ -4,6 +4,7 @@ mod auth;
 mod connection;
 mod http;
 mod hub;
+mod mesh;
 mod metrics;
 mod serve;
 mod store;

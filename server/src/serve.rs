@@ -18,8 +18,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use weft_core::ReplicaId;
 
-use crate::http::{AppState, router};
+use crate::http::{AppState, router, valid_node};
 use crate::hub::{Hub, Input};
+use crate::mesh::{self, MeshConfig, MeshView};
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
 
@@ -50,6 +51,78 @@ pub struct Options {
     /// Largest message a client may send, in bytes (larger ones close with 1009).
     #[arg(long, env = "WEFT_MAX_MESSAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
     max_message_bytes: usize,
+    /// UDP port for the mesh's gossip: setting it joins (or starts) a mesh.
+    #[arg(long, env = "WEFT_GOSSIP_PORT")]
+    gossip_port: Option<u16>,
+    /// Gossip address (`host:port`) of a relay to join the mesh through; repeat it,
+    /// or separate addresses with commas.
+    #[arg(long = "peer", env = "WEFT_PEERS", value_delimiter = ',')]
+    peers: Vec<String>,
+    /// This relay's name in the mesh (letters, digits, `.`, `_`, `-`); by default
+    /// one is made up and kept in the data folder.
+    #[arg(long, env = "WEFT_NODE")]
+    node: Option<String>,
+    /// The address other relays reach this one at (default: --host).
+    #[arg(long, env = "WEFT_ADVERTISE_HOST")]
+    advertise_host: Option<IpAddr>,
+    /// The URL other relays dial this one's links at (default: ws://ADVERTISE_HOST:PORT).
+    #[arg(long, env = "WEFT_ADVERTISE_URL")]
+    advertise_url: Option<String>,
+}
+
+impl Options {
+    /// How this relay joins a mesh, if it does.
+    fn mesh(
+        &self,
+        bound: SocketAddr,
+        secret: Option<Vec<u8>>,
+    ) -> Result<Option<MeshConfig>, Box<dyn std::error::Error>> {
+        let Some(gossip_port) = self.gossip_port else {
+            if self.peers.is_empty() {
+                return Ok(None);
+            }
+            return Err("--peer joins a mesh, which needs --gossip-port too".into());
+        };
+        let host = self.advertise_host.unwrap_or(self.host);
+        if host.is_unspecified() {
+            return Err("in a mesh, set --advertise-host to an address other relays reach".into());
+        }
+        let node = match &self.node {
+            Some(node) => node.clone(),
+            None => kept_node_name(&self.data_dir)?,
+        };
+        if !valid_node(&node) {
+            return Err(format!(
+                "{node:?} is not a relay name: use letters, digits, `.`, `_`, `-`"
+            )
+            .into());
+        }
+        let url = self
+            .advertise_url
+            .clone()
+            .unwrap_or_else(|| format!("ws://{}", SocketAddr::new(host, bound.port())));
+        Ok(Some(MeshConfig {
+            node,
+            gossip: SocketAddr::new(host, gossip_port),
+            seeds: self.peers.clone(),
+            url: url.trim_end_matches('/').into(),
+            secret,
+        }))
+    }
+}
+
+/// The relay's mesh name kept in its data folder, made up on first use.
+fn kept_node_name(data_dir: &std::path::Path) -> std::io::Result<String> {
+    let path = data_dir.join("node-name");
+    match std::fs::read_to_string(&path) {
+        Ok(name) => Ok(name.trim().into()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let name = format!("relay-{:08x}", rand::random::<u32>());
+            std::fs::write(&path, &name)?;
+            Ok(name)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Logs as text on a terminal and as JSON lines otherwise (for log collectors).
@@ -68,7 +141,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     init_logs();
     std::fs::create_dir_all(&options.data_dir)?;
     let store = SqliteStore::open(&options.data_dir.join("relay.db"))?;
-    let secret = options.secret.map(String::into_bytes);
+    let secret = options.secret.clone().map(String::into_bytes);
     if secret.is_none() && !options.host.is_loopback() {
         tracing::warn!(
             host = %options.host,
@@ -78,6 +151,19 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         );
     }
 
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let listener = runtime.block_on(TcpListener::bind(SocketAddr::new(
+        options.host,
+        options.port,
+    )))?;
+    let address = listener.local_addr()?;
+    let mesh_config = options.mesh(address, secret.clone())?;
+    let mesh_view = mesh_config
+        .as_ref()
+        .map(|config| Arc::new(MeshView::new(config.node.clone(), config.url.clone())));
+
     let metrics = Arc::new(Metrics::default());
     let (hub_input, hub_receiver) = mpsc::channel(16 * 1024);
     let hub = Hub::new(
@@ -85,6 +171,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         ReplicaId::new(rand::random::<u64>() | 1),
         Arc::clone(&metrics),
         Duration::from_secs(options.idle_seconds),
+        mesh_view.clone(),
     );
     let hub_thread = std::thread::Builder::new()
         .name("weft-hub".into())
@@ -96,15 +183,21 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         secret,
         options.max_connections,
         options.max_message_bytes,
+        mesh_view.clone(),
     ));
     let app = router(Arc::clone(&state), options.static_dir);
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     runtime.block_on(async move {
-        let listener = TcpListener::bind(SocketAddr::new(options.host, options.port)).await?;
-        let address = listener.local_addr()?;
+        let _gossip = match (mesh_config, mesh_view) {
+            (Some(config), Some(view)) => {
+                let gossip = config.gossip;
+                let node = config.node.clone();
+                let handle = mesh::join(config, Arc::clone(&state), view).await?;
+                tracing::info!(node, %gossip, "in the mesh");
+                Some(handle)
+            }
+            _ => None,
+        };
         tracing::info!(%address, "serving: ws://{address}/sync and http://{address}/");
         let ticker = hub_input.clone();
         tokio::spawn(async move {

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use weft_core::{Document, ReplicaId, SnapshotMode};
 
 use crate::auth::{self, Claims, Scope};
-use crate::store::{SqliteStore, Store};
+use crate::store::{SqliteStore, Store, encoded_version};
 
 type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 
@@ -17,7 +17,9 @@ type Result = std::result::Result<(), Box<dyn std::error::Error>>;
 const CHUNK: usize = 256 * 1024;
 
 pub fn token(doc: &str, scope: &str, ttl: u64, secret: &str) -> Result {
-    let scope = Scope::parse(scope).ok_or("the scope is `read` or `write`")?;
+    let scope = Scope::parse(scope)
+        .filter(|scope| *scope != Scope::Mesh)
+        .ok_or("the scope is `read` or `write`")?;
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let claims = Claims {
         scope,
@@ -50,17 +52,11 @@ fn load(
     store: &mut SqliteStore,
     doc: &str,
 ) -> std::result::Result<Document, Box<dyn std::error::Error>> {
-    let stored = store.load(doc)?;
-    let replica = ReplicaId::new(1);
-    let mut document = match &stored.snapshot {
-        Some(snapshot) => Document::from_snapshot(replica, snapshot)?,
-        None => Document::new(replica),
-    };
-    document.set_events(false);
-    for delta in &stored.deltas {
-        document.import(delta, None)?;
+    let (document, failed) = store.load(doc)?.open(ReplicaId::new(1))?;
+    match failed.into_iter().next() {
+        Some(error) => Err(format!("a stored delta of {doc:?} does not apply: {error}").into()),
+        None => Ok(document),
     }
-    Ok(document)
 }
 
 pub fn export(data_dir: &Path, doc: &str, out: &Path) -> Result {
@@ -96,7 +92,11 @@ pub fn import(data_dir: &Path, doc: &str, path: &Path) -> Result {
     let mut store = SqliteStore::open(&data_dir.join("relay.db"))?;
     let mut document = load(&mut store, doc)?;
     document.import(&bytes, None)?;
-    store.replace_with_snapshot(doc, &document.export_snapshot(SnapshotMode::Full))?;
+    store.replace_with_snapshot(
+        doc,
+        &document.export_snapshot(SnapshotMode::Full),
+        &encoded_version(&document),
+    )?;
     println!(
         "{doc}: merged {} bytes from {}",
         bytes.len(),
@@ -113,7 +113,11 @@ pub fn compact(data_dir: &Path) -> Result {
             println!("{doc}: skipped, changes in it wait for ones never received");
             continue;
         }
-        store.replace_with_snapshot(&doc, &document.export_snapshot(SnapshotMode::Full))?;
+        store.replace_with_snapshot(
+            &doc,
+            &document.export_snapshot(SnapshotMode::Full),
+            &encoded_version(&document),
+        )?;
         println!("{doc}: compacted");
     }
     Ok(())

@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Client, Relay, temporary_dir};
+use support::{Client, Relay, get, temporary_dir};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use weft_core::sync::{Message, PROTOCOL_VERSION};
 use weft_core::{ReplicaId, SessionEvent};
@@ -282,17 +282,6 @@ async fn tokens_decide_who_reads_and_who_writes() {
 }
 
 /// A plain HTTP GET on the relay's port: the status line and the body.
-async fn get(relay: &Relay, path: &str) -> (String, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(relay.address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    (head.lines().next().unwrap_or_default().into(), body.into())
-}
-
 #[tokio::test]
 async fn health_readiness_metrics_and_static_files_are_served() {
     let dir = temporary_dir("http");

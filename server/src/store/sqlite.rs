@@ -5,7 +5,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, StoreError, Stored};
+use super::{Batch, Store, StoreError, Stored};
 
 /// A store in one SQLite file.
 pub struct SqliteStore {
@@ -32,7 +32,11 @@ impl SqliteStore {
                  doc TEXT NOT NULL,
                  bytes BLOB NOT NULL
              );
-             CREATE INDEX IF NOT EXISTS deltas_by_doc ON deltas (doc, id);",
+             CREATE INDEX IF NOT EXISTS deltas_by_doc ON deltas (doc, id);
+             CREATE TABLE IF NOT EXISTS versions (
+                 doc TEXT PRIMARY KEY,
+                 version BLOB NOT NULL
+             );",
         )
         .map_err(failed)?;
         Ok(Self { db })
@@ -62,21 +66,30 @@ impl Store for SqliteStore {
         Ok(Stored { snapshot, deltas })
     }
 
-    fn append(&mut self, deltas: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+    fn append(&mut self, batch: &Batch) -> Result<(), StoreError> {
         let transaction = self.db.transaction().map_err(failed)?;
         {
             let mut insert = transaction
                 .prepare_cached("INSERT INTO deltas (doc, bytes) VALUES (?1, ?2)")
                 .map_err(failed)?;
-            for (doc, bytes) in deltas {
+            for (doc, bytes) in &batch.deltas {
                 insert.execute(params![doc, bytes]).map_err(failed)?;
+            }
+            for (doc, version) in &batch.versions {
+                record_version(&transaction, doc, version)?;
             }
         }
         transaction.commit().map_err(failed)
     }
 
-    fn replace_with_snapshot(&mut self, doc: &str, snapshot: &[u8]) -> Result<(), StoreError> {
+    fn replace_with_snapshot(
+        &mut self,
+        doc: &str,
+        snapshot: &[u8],
+        version: &[u8],
+    ) -> Result<(), StoreError> {
         let transaction = self.db.transaction().map_err(failed)?;
+        record_version(&transaction, doc, version)?;
         transaction
             .execute(
                 "INSERT INTO snapshots (doc, bytes) VALUES (?1, ?2)
@@ -101,6 +114,29 @@ impl Store for SqliteStore {
             .collect::<Result<_, _>>()
             .map_err(failed)
     }
+
+    fn versions(&mut self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut query = self
+            .db
+            .prepare("SELECT doc, version FROM versions ORDER BY doc")
+            .map_err(failed)?;
+        query
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .map_err(failed)?
+            .collect::<Result<_, _>>()
+            .map_err(failed)
+    }
+}
+
+fn record_version(db: &Connection, doc: &str, version: &[u8]) -> Result<(), StoreError> {
+    db.prepare_cached(
+        "INSERT INTO versions (doc, version) VALUES (?1, ?2)
+         ON CONFLICT (doc) DO UPDATE SET version = excluded.version",
+    )
+    .map_err(failed)?
+    .execute(params![doc, version])
+    .map_err(failed)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -121,23 +157,40 @@ mod tests {
     fn deltas_come_back_in_order_and_a_snapshot_replaces_them() {
         let (mut store, dir) = temporary();
         store
-            .append(&[("a".into(), vec![1]), ("b".into(), vec![9])])
+            .append(&Batch {
+                deltas: vec![("a".into(), vec![1]), ("b".into(), vec![9])],
+                versions: vec![("a".into(), vec![11]), ("b".into(), vec![19])],
+            })
             .unwrap();
-        store.append(&[("a".into(), vec![2])]).unwrap();
+        store
+            .append(&Batch {
+                deltas: vec![("a".into(), vec![2])],
+                versions: vec![("a".into(), vec![12])],
+            })
+            .unwrap();
         let stored = store.load("a").unwrap();
         assert_eq!(
             (stored.snapshot, stored.deltas),
             (None, vec![vec![1], vec![2]])
         );
 
-        store.replace_with_snapshot("a", &[7, 7]).unwrap();
-        store.append(&[("a".into(), vec![3])]).unwrap();
+        store.replace_with_snapshot("a", &[7, 7], &[17]).unwrap();
+        store
+            .append(&Batch {
+                deltas: vec![("a".into(), vec![3])],
+                versions: Vec::new(),
+            })
+            .unwrap();
         let stored = store.load("a").unwrap();
         assert_eq!(
             (stored.snapshot, stored.deltas),
             (Some(vec![7, 7]), vec![vec![3]])
         );
         assert_eq!(store.documents().unwrap(), ["a", "b"]);
+        assert_eq!(
+            store.versions().unwrap(),
+            [("a".to_string(), vec![17]), ("b".to_string(), vec![19])]
+        );
 
         drop(store);
         let mut reopened = SqliteStore::open(&dir.join("relay.db")).unwrap();

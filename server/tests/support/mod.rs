@@ -1,6 +1,11 @@
 //! A relay in a child process and clients that speak weft's sync protocol to it over
 //! real sockets on 127.0.0.1.
 
+// Each test file uses a part of this.
+#![allow(dead_code)]
+
+pub mod proxy;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -92,6 +97,18 @@ impl Drop for Relay {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A plain HTTP GET: the status line and the body.
+pub async fn get(relay: &Relay, path: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(relay.address).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (head.lines().next().unwrap_or_default().into(), body.into())
 }
 
 pub fn body() -> ContainerId {
