@@ -230,6 +230,11 @@ export interface WebSocketProviderOptions {
   maxBackoff?: number;
   /** The WebSocket class (default: the global one). */
   WebSocket?: typeof WebSocket;
+  /**
+   * How many relays of a mesh must store a change durably before the relay
+   * acknowledges it (1 to 16, default 1: the relay you are connected to).
+   */
+  durability?: number;
 }
 
 export interface WebSocketProviderEvents {
@@ -238,6 +243,8 @@ export interface WebSocketProviderEvents {
   synced: (synced: boolean) => void;
   /** The server refused something or reported an error. */
   error: (error: Error) => void;
+  /** The relay holds `version` of `room` durably, on at least `durability` relays. */
+  acknowledged: (event: { room: string; version: globalThis.Map<bigint, number>; durability: number }) => void;
 }
 
 /** Syncs documents with a weft relay over one WebSocket, reconnecting when it drops. */
@@ -247,8 +254,14 @@ export class WebSocketProvider {
   readonly awareness: Awareness;
   readonly status: ConnectionStatus;
   readonly synced: boolean;
+  /** How many relays store a change before it is acknowledged. */
+  readonly durability: number;
   /** Resolves when every document is synced. */
   whenSynced(): Promise<void>;
+  /** What the relay acknowledged holding of `room` (default: the provider's room). */
+  acknowledged(room?: string): globalThis.Map<bigint, number>;
+  /** Resolves once the relay acknowledges everything `room`'s document holds now. */
+  whenAcknowledged(room?: string): Promise<void>;
   /** Syncs one more document over the same connection. */
   addDoc(room: string, doc: Doc): void;
   removeDoc(room: string): void;

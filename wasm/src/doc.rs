@@ -174,14 +174,7 @@ impl Doc {
     /// of its changes are here.
     #[wasm_bindgen(js_name = versionVector)]
     pub fn version_vector(&self) -> js_sys::Map {
-        let vector = js_sys::Map::new();
-        for (replica, counter) in self.shared.doc().version().iter() {
-            vector.set(
-                &JsValue::from(replica.get()),
-                &JsValue::from_f64(counter as f64),
-            );
-        }
-        vector
+        version_map(self.shared.doc().version())
     }
 
     /// An update (`{ mode: "update", from? }`), a snapshot (`{ mode: "snapshot" }`)
@@ -248,4 +241,16 @@ impl Doc {
     pub fn to_json(&self) -> JsValue {
         json::of_document(&self.shared.doc())
     }
+}
+
+/// A version vector as JS sees it: replica (bigint) to counter.
+pub(crate) fn version_map(version: &weft_core::VersionVector) -> js_sys::Map {
+    let vector = js_sys::Map::new();
+    for (replica, counter) in version.iter() {
+        vector.set(
+            &JsValue::from(replica.get()),
+            &JsValue::from_f64(counter as f64),
+        );
+    }
+    vector
 }

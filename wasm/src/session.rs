@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::{JsValue, wasm_bindgen};
 use weft_core::sync::{Documents, SessionConfig, SessionEvent};
 use weft_core::{Document, ReplicaId, sync};
 
-use crate::doc::Doc;
+use crate::doc::{Doc, version_map};
 use crate::error;
 use crate::shared::Shared;
 
@@ -159,9 +159,10 @@ impl SyncSession {
                     set("type", &"synced".into())?;
                     set("doc", &doc.into())?;
                 }
-                SessionEvent::Acknowledged { doc, .. } => {
+                SessionEvent::Acknowledged { doc, version } => {
                     set("type", &"acknowledged".into())?;
                     set("doc", &doc.into())?;
+                    set("version", &version_map(&version).into())?;
                 }
                 SessionEvent::Awareness {
                     doc,

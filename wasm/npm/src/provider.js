@@ -14,6 +14,7 @@ export class WebSocketProvider {
   #url;
   #room;
   #token;
+  #durability;
   #minBackoff;
   #maxBackoff;
   #WebSocket;
@@ -27,6 +28,10 @@ export class WebSocketProvider {
   #status = "disconnected";
   #synced = false;
   #syncedWaiters = [];
+  /** room name -> what the relay acknowledged holding (replica -> counter) */
+  #acknowledged = new Map();
+  /** { room, version, resolve } waiting for an acknowledgement that covers version */
+  #acknowledgedWaiters = [];
 
   /** Whether the user wants a connection, so a dropped one is reopened. */
   #wanted = false;
@@ -42,6 +47,10 @@ export class WebSocketProvider {
     this.#url = url;
     this.#room = room;
     this.#token = options.token;
+    this.#durability = options.durability ?? 1;
+    if (!Number.isInteger(this.#durability) || this.#durability < 1 || this.#durability > 16) {
+      throw new RangeError("durability is a number of relays from 1 to 16");
+    }
     this.#minBackoff = options.minBackoff ?? 500;
     this.#maxBackoff = options.maxBackoff ?? 10_000;
     this.#WebSocket = options.WebSocket ?? globalThis.WebSocket;
@@ -68,6 +77,29 @@ export class WebSocketProvider {
 
   get synced() {
     return this.#synced;
+  }
+
+  /** How many relays store a change before the relay acknowledges it. */
+  get durability() {
+    return this.#durability;
+  }
+
+  /** What the relay acknowledged holding of `room`, on `durability` relays. */
+  acknowledged(room = this.#room) {
+    return new Map(this.#acknowledged.get(room) ?? []);
+  }
+
+  /** Resolves once the relay acknowledges everything `room`'s document holds now. */
+  whenAcknowledged(room = this.#room) {
+    const entry = this.#docs.get(room);
+    if (!entry) {
+      return Promise.reject(new Error(`room ${JSON.stringify(room)} is not synced by this provider`));
+    }
+    const version = entry.doc.versionVector();
+    if (includes(this.#acknowledged.get(room), version)) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#acknowledgedWaiters.push({ room, version, resolve }));
   }
 
   whenSynced() {
@@ -189,6 +221,9 @@ export class WebSocketProvider {
       }
       url += `${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(token)}`;
     }
+    if (this.#durability > 1) {
+      url += `${url.includes("?") ? "&" : "?"}durability=${this.#durability}`;
+    }
     let socket;
     try {
       socket = new this.#WebSocket(url);
@@ -261,6 +296,9 @@ export class WebSocketProvider {
         case "synced":
           this.#updateSynced();
           break;
+        case "acknowledged":
+          this.#onAcknowledged(event.doc, event.version);
+          break;
         case "awareness":
           if (event.doc === this.#room) {
             this.#applyRemoteAwareness(event.peer, event.state);
@@ -271,6 +309,22 @@ export class WebSocketProvider {
           break;
       }
     }
+  }
+
+  #onAcknowledged(room, version) {
+    const held = this.#acknowledged.get(room) ?? new Map();
+    for (const [replica, counter] of version) {
+      held.set(replica, Math.max(held.get(replica) ?? 0, counter));
+    }
+    this.#acknowledged.set(room, held);
+    this.#acknowledgedWaiters = this.#acknowledgedWaiters.filter((waiter) => {
+      const done = waiter.room === room && includes(held, waiter.version);
+      if (done) {
+        waiter.resolve();
+      }
+      return !done;
+    });
+    this.#emit("acknowledged", { room, version: new Map(held), durability: this.#durability });
   }
 
   #applyRemoteAwareness(peer, bytes) {
@@ -369,4 +423,14 @@ function encodeState(state) {
 
 function asError(error) {
   return error instanceof Error ? error : new Error(String(error));
+}
+
+/** Whether version vector `held` includes `wanted` (both replica -> counter). */
+function includes(held, wanted) {
+  for (const [replica, counter] of wanted) {
+    if ((held?.get(replica) ?? 0) < counter) {
+      return false;
+    }
+  }
+  return true;
 }

@@ -38,6 +38,7 @@ function subscribedRoom(bytes) {
 class Relay {
   rooms = new Map();
   tokens = [];
+  durabilities = [];
   connections = 0;
 
   static async start() {
@@ -51,7 +52,9 @@ class Relay {
 
   #accept(socket, request) {
     this.connections += 1;
-    this.tokens.push(new URL(request.url, "ws://relay").searchParams.get("token"));
+    const query = new URL(request.url, "ws://relay").searchParams;
+    this.tokens.push(query.get("token"));
+    this.durabilities.push(query.get("durability"));
     const connection = { socket, session: new weft.SyncSession(1n), rooms: new Set(), peer: null };
     socket.on("message", (data) => {
       const bytes = new Uint8Array(data);
@@ -202,6 +205,29 @@ test("two providers sync a text both ways", { timeout: 10_000 }, async (t) => {
   await untilText(docB, "offline hello");
   docB.getText("body").insert(13, " world");
   await untilText(docA, "offline hello world");
+});
+
+test("the durability asked for reaches the relay, and acknowledgements say what it holds", { timeout: 10_000 }, async (t) => {
+  const { relay, open } = await setUp(t);
+  const doc = new weft.Doc();
+  const provider = open("ledger", doc, { durability: 2 });
+  assert.equal(provider.durability, 2);
+  await provider.whenSynced();
+  const events = [];
+  provider.on("acknowledged", (event) => events.push(event));
+
+  doc.getText("body").insert(0, "paid");
+  await provider.whenAcknowledged();
+  assert.deepEqual(relay.durabilities, ["2"]);
+  const held = provider.acknowledged("ledger");
+  for (const [replica, counter] of doc.versionVector()) {
+    assert.ok(held.get(replica) >= counter);
+  }
+  assert.ok(events.some((event) => event.room === "ledger" && event.durability === 2));
+  await provider.whenAcknowledged();
+
+  assert.throws(() => open("other", new weft.Doc(), { durability: 0 }), RangeError);
+  await assert.rejects(provider.whenAcknowledged("unknown"));
 });
 
 test("status and synced events follow the connection", { timeout: 10_000 }, async (t) => {

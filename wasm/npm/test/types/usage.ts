@@ -49,9 +49,11 @@ const undo = new UndoManager(doc, { origin: "user", mergeInterval: 300 });
 const undone: boolean = undo.undo();
 const awareness = new Awareness(doc);
 awareness.setLocalState({ name: "ada", cursor: { anchor: 1 } });
-const provider = new WebSocketProvider("ws://localhost:8080", "room", doc, { awareness, token: () => "t" });
+const provider = new WebSocketProvider("ws://localhost:8080", "room", doc, { awareness, token: () => "t", durability: 2 });
 provider.on("status", ({ status }) => void (status === "connected"));
 provider.on("synced", (synced: boolean) => void synced);
+provider.on("acknowledged", ({ room, version, durability }) => void [room.length, version.get(1n), durability + 1]);
+void provider.whenAcknowledged().then(() => provider.acknowledged().size);
 void new IndexedDbPersistence("room", doc).whenSynced.then((persistence) => persistence.destroy());
 void [count, result, position, undone];
 
