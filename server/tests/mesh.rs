@@ -34,6 +34,17 @@ fn start_in_mesh(
     seeds: &[u16],
     advertise: Option<SocketAddr>,
 ) -> Relay {
+    start_with(dir, node, gossip, seeds, advertise, &[])
+}
+
+fn start_with(
+    dir: &Path,
+    node: &str,
+    gossip: u16,
+    seeds: &[u16],
+    advertise: Option<SocketAddr>,
+    extra: &[&str],
+) -> Relay {
     let mut args = vec![
         "--node".to_string(),
         node.into(),
@@ -50,7 +61,8 @@ fn start_in_mesh(
         args.push("--advertise-url".into());
         args.push(format!("ws://{advertise}"));
     }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend_from_slice(extra);
     Relay::start(dir, &args)
 }
 
@@ -380,4 +392,55 @@ async fn no_quorum_acknowledged_edit_is_lost_when_its_relay_is_killed() {
         wait_for_links(&[&a, &b, &c]).await;
         kill_during_quorum_writes([&b, &c], a, round).await;
     }
+}
+
+/// A token minted by the relay binary.
+fn mint(secret: &str, doc: &str) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_weft-relay"))
+        .args(["token", "--doc", doc, "--secret", secret])
+        .output()
+        .unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_string()
+}
+
+async fn peer_links(relay: &Relay, node: &str) -> Option<u64> {
+    view(relay).await["peers"][node]["links"].as_u64()
+}
+
+#[tokio::test]
+async fn links_need_the_relays_secret() {
+    let dirs: Vec<_> = (0..3).map(|_| temporary_dir("mesh-secret")).collect();
+    let ports: Vec<u16> = (0..3).map(|_| free_udp_port()).collect();
+    let shared = ["--secret", "shared secret"];
+    let a = start_with(&dirs[0], "a", ports[0], &[], None, &shared);
+    let b = start_with(&dirs[1], "b", ports[1], &[ports[0]], None, &shared);
+    wait_for_links(&[&a, &b]).await;
+
+    // Neither no token nor a client's token opens a link.
+    let client_token = mint("shared secret", "*");
+    assert!(!client_token.is_empty());
+    for query in [String::new(), format!("&token={client_token}")] {
+        let url = format!("ws://{}/mesh/link?node=x{query}", a.address);
+        let refused = tokio_tungstenite::connect_async(url).await.unwrap_err();
+        assert!(refused.to_string().contains("401"), "{refused}");
+    }
+
+    // A relay with another secret is seen by gossip but never linked.
+    let c = start_with(
+        &dirs[2],
+        "c",
+        ports[2],
+        &[ports[0]],
+        None,
+        &["--secret", "another secret"],
+    );
+    let deadline = Instant::now() + WAIT;
+    while view(&a).await["peers"]["c"]["live"] != true {
+        assert!(Instant::now() < deadline, "c never joined the gossip");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(peer_links(&a, "c").await, Some(0));
+    assert_eq!(peer_links(&a, "b").await, Some(1));
+    assert_eq!(view(&c).await["peers"]["a"]["links"].as_u64(), Some(0));
 }
