@@ -1,10 +1,11 @@
 //! Version vectors: what a replica has seen, one number per replica.
 
-use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
 use core::cmp::Ordering;
 use core::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::{Dot, Error, ReplicaId};
 
@@ -30,23 +31,32 @@ use crate::{Dot, Error, ReplicaId};
 /// assert!(a < b);
 /// assert_eq!(b.get(alice), 3);
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct VersionVector {
-    /// Replicas with counter 0 are left out, so equal vectors are equal maps.
-    counters: BTreeMap<ReplicaId, u64>,
+    /// Sorted by replica, and replicas with counter 0 are left out, so equal vectors
+    /// are equal lists. A sorted list rather than a tree: vectors are merged and
+    /// compared far more often than single entries change, and both are linear walks
+    /// over contiguous memory this way.
+    counters: Vec<(ReplicaId, u64)>,
 }
 
 impl VersionVector {
     /// The vector of a replica that has seen nothing.
     pub const fn new() -> Self {
         Self {
-            counters: BTreeMap::new(),
+            counters: Vec::new(),
         }
+    }
+
+    fn position(&self, replica: ReplicaId) -> Result<usize, usize> {
+        self.counters
+            .binary_search_by_key(&replica, |&(replica, _)| replica)
     }
 
     /// The highest contiguous counter seen from `replica` (0 for none).
     pub fn get(&self, replica: ReplicaId) -> u64 {
-        self.counters.get(&replica).copied().unwrap_or(0)
+        self.position(replica)
+            .map_or(0, |index| self.counters[index].1)
     }
 
     /// Whether the event `dot` is covered.
@@ -57,8 +67,13 @@ impl VersionVector {
     /// Records that every event of `replica` up to `counter` has been seen. A vector
     /// never goes backwards: a lower counter than the current one changes nothing.
     pub fn advance(&mut self, replica: ReplicaId, counter: u64) {
-        if counter > self.get(replica) {
-            self.counters.insert(replica, counter);
+        match self.position(replica) {
+            Ok(index) => {
+                let known = &mut self.counters[index].1;
+                *known = (*known).max(counter);
+            }
+            Err(index) if counter > 0 => self.counters.insert(index, (replica, counter)),
+            Err(_) => {}
         }
     }
 
@@ -74,35 +89,81 @@ impl VersionVector {
     /// The events both hold (pointwise minimum): what is causally stable among
     /// replicas whose versions these are.
     pub fn meet(&self, other: &Self) -> Self {
-        let mut meet = Self::new();
-        for (replica, counter) in self.iter() {
-            let shared = counter.min(other.get(replica));
-            if shared > 0 {
-                meet.advance(replica, shared);
-            }
-        }
-        meet
+        let counters = self
+            .counters
+            .iter()
+            .filter_map(|&(replica, counter)| {
+                let shared = counter.min(other.get(replica));
+                (shared > 0).then_some((replica, shared))
+            })
+            .collect();
+        Self { counters }
     }
 
     /// Whether every event of `other` is here too (`other <= self`).
     pub fn includes(&self, other: &Self) -> bool {
-        other
-            .iter()
-            .all(|(replica, counter)| self.get(replica) >= counter)
+        if other.counters.len() > self.counters.len() {
+            return false;
+        }
+        // Both lists are sorted: walk them together.
+        let mut mine = self.counters.iter();
+        other.counters.iter().all(|&(replica, counter)| {
+            mine.by_ref()
+                .find(|&&(candidate, _)| candidate >= replica)
+                .is_some_and(|&(candidate, known)| candidate == replica && known >= counter)
+        })
     }
 
     /// Pointwise maximum: afterwards `self` covers everything either covered.
     pub fn merge(&mut self, other: &Self) {
-        for (&replica, &counter) in &other.counters {
-            self.advance(replica, counter);
+        if other.counters.is_empty() {
+            return;
         }
+        // Most merges are between vectors of the same replicas (the peers of one
+        // document): raise the counters in place.
+        let same_replicas = self.counters.len() == other.counters.len()
+            && self
+                .counters
+                .iter()
+                .zip(&other.counters)
+                .all(|(mine, theirs)| mine.0 == theirs.0);
+        if same_replicas {
+            for (mine, theirs) in self.counters.iter_mut().zip(&other.counters) {
+                mine.1 = mine.1.max(theirs.1);
+            }
+            return;
+        }
+        let mut merged = Vec::with_capacity(self.counters.len() + other.counters.len());
+        let (mut mine, mut theirs) = (
+            self.counters.iter().peekable(),
+            other.counters.iter().peekable(),
+        );
+        loop {
+            let next = match (mine.peek(), theirs.peek()) {
+                (Some(&&a), Some(&&b)) => match a.0.cmp(&b.0) {
+                    Ordering::Less => mine.next().copied(),
+                    Ordering::Greater => theirs.next().copied(),
+                    Ordering::Equal => {
+                        mine.next();
+                        theirs.next();
+                        Some((a.0, a.1.max(b.1)))
+                    }
+                },
+                (Some(_), None) => mine.next().copied(),
+                (None, Some(_)) => theirs.next().copied(),
+                (None, None) => None,
+            };
+            match next {
+                Some(entry) => merged.push(entry),
+                None => break,
+            }
+        }
+        self.counters = merged;
     }
 
     /// The replicas with a non-zero counter, in ascending id order, with their counters.
     pub fn iter(&self) -> impl Iterator<Item = (ReplicaId, u64)> + '_ {
-        self.counters
-            .iter()
-            .map(|(&replica, &counter)| (replica, counter))
+        self.counters.iter().copied()
     }
 
     /// How many replicas have a non-zero counter.
@@ -117,13 +178,13 @@ impl VersionVector {
 
     /// The total number of events covered.
     pub fn event_count(&self) -> u128 {
-        self.counters.values().map(|&c| u128::from(c)).sum()
+        self.counters.iter().map(|&(_, c)| u128::from(c)).sum()
     }
 
     /// Whether the vector is in its canonical form (no zero counters), as every vector
     /// built through this API is; decoded vectors are checked with this.
     pub(crate) fn is_canonical(&self) -> bool {
-        self.counters.values().all(|&c| c > 0)
+        self.counters.iter().all(|&(_, c)| c > 0)
     }
 }
 
@@ -152,6 +213,133 @@ impl FromIterator<(ReplicaId, u64)> for VersionVector {
 
 impl fmt::Debug for VersionVector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.counters.iter()).finish()
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// A map from replica to counter, as it always was on the wire.
+impl Serialize for VersionVector {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.iter())
+    }
+}
+
+/// Entries must come in increasing replica order, as every encoder writes them.
+impl<'de> Deserialize<'de> for VersionVector {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+
+        impl<'de> Visitor<'de> for Entries {
+            type Value = VersionVector;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map from replica to counter, in replica order")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                // The hint comes from the input: trust it only so far.
+                let mut counters = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+                while let Some((replica, counter)) = map.next_entry::<ReplicaId, u64>()? {
+                    if counters
+                        .last()
+                        .is_some_and(|&(previous, _)| previous >= replica)
+                    {
+                        return Err(serde::de::Error::custom(
+                            "version vector replicas out of order",
+                        ));
+                    }
+                    counters.push((replica, counter));
+                }
+                Ok(VersionVector { counters })
+            }
+        }
+
+        deserializer.deserialize_map(Entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::codec;
+
+    /// The obvious model: a map without zero counters.
+    fn model(entries: &[(u64, u64)]) -> BTreeMap<u64, u64> {
+        let mut map = BTreeMap::new();
+        for &(replica, counter) in entries {
+            if counter > 0 {
+                let known = map.entry(replica).or_insert(0);
+                *known = counter.max(*known);
+            }
+        }
+        map
+    }
+
+    fn vector(entries: &[(u64, u64)]) -> VersionVector {
+        entries
+            .iter()
+            .map(|&(replica, counter)| (ReplicaId::new(replica), counter))
+            .collect()
+    }
+
+    fn as_map(vector: &VersionVector) -> BTreeMap<u64, u64> {
+        vector
+            .iter()
+            .map(|(replica, counter)| (replica.get(), counter))
+            .collect()
+    }
+
+    fn entries() -> impl Strategy<Value = Vec<(u64, u64)>> {
+        proptest::collection::vec((1..8u64, 0..5u64), 0..10)
+    }
+
+    proptest! {
+        #[test]
+        fn operations_agree_with_a_map(a in entries(), b in entries()) {
+            let (ma, mb) = (model(&a), model(&b));
+            let (va, vb) = (vector(&a), vector(&b));
+            prop_assert_eq!(as_map(&va), ma.clone());
+
+            let mut merged = va.clone();
+            merged.merge(&vb);
+            let mut expected = ma.clone();
+            for (replica, counter) in &mb {
+                let known = expected.entry(*replica).or_insert(0);
+                *known = (*counter).max(*known);
+            }
+            prop_assert_eq!(as_map(&merged), expected);
+
+            let includes = mb.iter().all(|(r, c)| ma.get(r).copied().unwrap_or(0) >= *c);
+            prop_assert_eq!(va.includes(&vb), includes);
+
+            let meet: BTreeMap<u64, u64> = ma
+                .iter()
+                .filter_map(|(r, c)| {
+                    let shared = (*c).min(mb.get(r).copied().unwrap_or(0));
+                    (shared > 0).then_some((*r, shared))
+                })
+                .collect();
+            prop_assert_eq!(as_map(&va.meet(&vb)), meet);
+
+            let decoded: VersionVector = codec::decode(&codec::encode(&merged)).unwrap();
+            prop_assert_eq!(decoded, merged);
+        }
+    }
+
+    #[test]
+    fn decoding_refuses_replicas_out_of_order() {
+        let mut ordered = VersionVector::new();
+        ordered.advance(ReplicaId::new(1), 4);
+        ordered.advance(ReplicaId::new(2), 9);
+        let bytes = codec::encode(&ordered);
+        let (head, pairs) = bytes.split_at(bytes.len() - 4);
+        // The (replica, counter) pairs end the encoding, one byte each here.
+        assert_eq!(pairs, [1, 4, 2, 9]);
+        let swapped = [head, &[2, 9, 1, 4]].concat();
+        assert!(codec::decode::<VersionVector>(&swapped).is_err());
     }
 }
