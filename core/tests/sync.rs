@@ -146,6 +146,25 @@ fn a_gap_is_noticed_and_filled() {
 }
 
 #[test]
+fn a_retry_never_sends_the_peer_its_own_changes() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    a.session.subscribe(0, "x", &a.docs["x"]);
+    exchange(&mut a, &mut b);
+    b.edit("x", "from b ");
+    exchange(&mut a, &mut b);
+    assert_eq!(a.text("x"), b.text("x"));
+    // Long after, a's retry finds nothing of its own that b lacks.
+    a.session.tick(60_000, &mut a.docs);
+    let updates = a
+        .session
+        .take_outgoing()
+        .iter()
+        .filter(|bytes| matches!(Message::decode(bytes), Ok(Message::Update { .. })))
+        .count();
+    assert_eq!(updates, 0, "a sent b's change back on a retry");
+}
+
+#[test]
 fn lost_updates_are_sent_again_after_the_retry_time() {
     let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
     a.session.subscribe(0, "x", &a.docs["x"]);
@@ -159,6 +178,63 @@ fn lost_updates_are_sent_again_after_the_retry_time() {
     a.session.tick(10_000, &mut a.docs);
     exchange(&mut a, &mut b);
     assert_eq!(a.text("x"), b.text("x"));
+}
+
+#[test]
+fn delayed_acknowledgements_cover_every_update_received_meanwhile() {
+    let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));
+    let config = SessionConfig {
+        ack_delay_ms: 500,
+        ..SessionConfig::default()
+    };
+    b.session = SyncSession::new(ReplicaId::new(2), config);
+    a.session.subscribe(0, "x", &a.docs["x"]);
+    exchange(&mut a, &mut b);
+    // The catch-up's acknowledgement.
+    b.session.tick(1_000, &mut b.docs);
+    exchange(&mut a, &mut b);
+    for text in ["one ", "two ", "three "] {
+        a.edit("x", text);
+        for bytes in a.session.take_outgoing() {
+            b.session.receive(1_100, &bytes, &mut b.docs).unwrap();
+        }
+    }
+    let acks = |messages: Vec<Vec<u8>>| -> Vec<(u64, VersionVector)> {
+        messages
+            .iter()
+            .filter_map(|bytes| match Message::decode(bytes) {
+                Ok(Message::Ack { seq, version, .. }) => Some((seq, version)),
+                _ => None,
+            })
+            .collect()
+    };
+    assert!(
+        acks(b.session.take_outgoing()).is_empty(),
+        "none before the delay"
+    );
+    b.session.tick(1_599, &mut b.docs);
+    assert!(acks(b.session.take_outgoing()).is_empty());
+    b.session.tick(1_600, &mut b.docs);
+    let sent = acks(b.session.take_outgoing());
+    assert_eq!(sent.len(), 1, "one acknowledgement for the three updates");
+    assert_eq!(&sent[0].1, a.docs["x"].version());
+    let last_seq = sent[0].0;
+    let ack = Message::Ack {
+        doc: "x".into(),
+        seq: last_seq,
+        version: sent[0].1.clone(),
+    };
+    let events = a
+        .session
+        .receive(1_600, &ack.encode(), &mut a.docs)
+        .unwrap();
+    assert!(
+        matches!(&events[..], [SessionEvent::Acknowledged { version, .. }]
+        if version == a.docs["x"].version())
+    );
+    // Nothing left to acknowledge: later ticks send none.
+    b.session.tick(5_000, &mut b.docs);
+    assert!(acks(b.session.take_outgoing()).is_empty());
 }
 
 #[test]

@@ -122,7 +122,12 @@ impl SessionNetwork {
         self.epochs[j][i] += 1;
         for (a, b) in [(i, j), (j, i)] {
             let replica = ReplicaId::new(a as u64 + 1);
-            let mut session = SyncSession::new(replica, SessionConfig::default());
+            // Some sessions acknowledge at once, some after a delay.
+            let config = SessionConfig {
+                ack_delay_ms: [0, 0, 250, 2_000][self.rng.random_range(0..4)],
+                ..SessionConfig::default()
+            };
+            let mut session = SyncSession::new(replica, config);
             for doc in DOCS {
                 session.subscribe(self.now, doc, &self.replicas[a][doc]);
             }

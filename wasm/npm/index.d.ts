@@ -284,7 +284,8 @@ export class IndexedDbPersistence {
 
 /** The low-level sync protocol over any transport; WebSocketProvider is built on it. Time is in milliseconds. */
 export class SyncSession {
-  constructor(peerId: bigint);
+  /** With `ackDelay` (ms), one acknowledgement covers the updates received that long, sent on a later `tick`. */
+  constructor(peerId: bigint, ackDelay?: number);
   subscribe(now: number, name: string, doc: Doc): void;
   unsubscribe(name: string): void;
   localChanged(now: number, name: string): void;

@@ -39,14 +39,16 @@ fn now_ms(now: f64) -> u64 {
 
 #[wasm_bindgen]
 impl SyncSession {
-    /// A session speaking for replica `peerId`.
+    /// A session speaking for replica `peerId`. With `ackDelay` (milliseconds), one
+    /// acknowledgement covers the updates received that long, sent on a later tick.
     #[wasm_bindgen(constructor)]
-    pub fn new(peer_id: u64) -> SyncSession {
+    pub fn new(peer_id: u64, ack_delay: Option<f64>) -> SyncSession {
+        let config = SessionConfig {
+            ack_delay_ms: ack_delay.map_or(0, now_ms),
+            ..SessionConfig::default()
+        };
         SyncSession {
-            inner: RefCell::new(sync::SyncSession::new(
-                ReplicaId::new(peer_id),
-                SessionConfig::default(),
-            )),
+            inner: RefCell::new(sync::SyncSession::new(ReplicaId::new(peer_id), config)),
             docs: RefCell::default(),
         }
     }

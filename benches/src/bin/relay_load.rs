@@ -62,6 +62,10 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 /// Linux reports CPU time in `/proc` in ticks of 1/USER_HZ seconds; USER_HZ is 100
 /// on every architecture this tool is meant for.
 const TICKS_PER_SECOND: u64 = 100;
+/// The session's acknowledgement delay and tick, as the npm package's provider has
+/// them.
+const ACK_DELAY_MS: u64 = 500;
+const SESSION_TICK: Duration = Duration::from_secs(1);
 /// The delivery p99 the table's verdict column compares with.
 const P99_TARGET: Duration = Duration::from_millis(10);
 
@@ -359,7 +363,15 @@ impl Client {
         document.set_events(false);
         let mut client = Client {
             socket,
-            session: SyncSession::new(replica, SessionConfig::default()),
+            // Acknowledging as the npm package's provider does: one acknowledgement
+            // for the updates of half a second, sent on the session's tick.
+            session: SyncSession::new(
+                replica,
+                SessionConfig {
+                    ack_delay_ms: ACK_DELAY_MS,
+                    ..SessionConfig::default()
+                },
+            ),
             docs: BTreeMap::from([(doc.clone(), document)]),
             doc,
             replica,
@@ -554,6 +566,10 @@ impl Typist {
         typing_end: tokio::time::Instant,
         mut stop: watch::Receiver<bool>,
     ) {
+        // Real clients' ticks are not in step: each starts at a random point.
+        let phase = SESSION_TICK.mul_f64(rand::random::<f64>());
+        let mut session_ticker =
+            tokio::time::interval_at(tokio::time::Instant::now() + phase, SESSION_TICK);
         loop {
             tokio::select! {
                 frame = self.client.socket.next() => {
@@ -583,6 +599,10 @@ impl Typist {
                     if tokio::time::Instant::now() < typing_end {
                         self.type_edit();
                     }
+                }
+                _ = session_ticker.tick() => {
+                    let now = self.client.now();
+                    self.client.session.tick(now, &mut self.client.docs);
                 }
                 _ = stop.changed() => {
                     let _ = self.client.socket.close(None).await;

@@ -31,6 +31,12 @@ pub struct SessionConfig {
     /// Acknowledge updates as soon as they are applied. A relay turns this off and
     /// calls [`SyncSession::acknowledge`] once the update is durable.
     pub auto_ack: bool,
+    /// With `auto_ack`, how long (milliseconds) an acknowledgement may wait so that
+    /// one covers every update received meanwhile; it goes out on the first
+    /// [`tick`](SyncSession::tick) after. 0 acknowledges each update at once. Over a
+    /// reliable transport, acknowledgements only stop retries, so a client in a busy
+    /// document saves its relay reading one per update.
+    pub ack_delay_ms: u64,
     /// Unacknowledged changes are sent again after this long (milliseconds).
     pub retry_ms: u64,
     /// A peer's presence expires when not refreshed for this long (milliseconds);
@@ -42,6 +48,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         Self {
             auto_ack: true,
+            ack_delay_ms: 0,
             retry_ms: 3_000,
             awareness_timeout_ms: 30_000,
         }
@@ -121,9 +128,15 @@ struct DocSync {
     synced: bool,
     /// What the peer acknowledged holding.
     acked: VersionVector,
+    /// What the peer holds for having sent it (its changes and what they build on):
+    /// never sent back to it, not even on a retry.
+    peer_sent: VersionVector,
     /// What was sent to it, in flight or not.
     sent: VersionVector,
     next_seq: u64,
+    /// The last update received and not acknowledged yet (delayed acknowledgements),
+    /// and when its acknowledgement is due.
+    ack_pending: Option<(u64, u64)>,
     last_send_at: u64,
     subscribed_at: u64,
     local_presence: Option<Presence>,
@@ -346,15 +359,22 @@ impl SyncSession {
                         // send it back.
                         if let Ok(changes) = decode_update(&payload) {
                             for change in &changes {
-                                sync.sent.merge(&change.deps);
-                                sync.sent
+                                sync.peer_sent.merge(&change.deps);
+                                sync.peer_sent
                                     .advance(change.id.replica(), change.last_counter());
                             }
+                            sync.sent.merge(&sync.peer_sent);
                         }
                         let synced = catch_up && !sync.synced;
                         sync.synced |= synced;
-                        if self.config.auto_ack {
+                        if self.config.auto_ack && self.config.ack_delay_ms == 0 {
                             self.acknowledge(&doc, seq, &version);
+                        } else if self.config.auto_ack {
+                            let due = match sync.ack_pending {
+                                Some((_, due)) => due,
+                                None => now.saturating_add(self.config.ack_delay_ms),
+                            };
+                            sync.ack_pending = Some((seq, due));
                         }
                         events.push(SessionEvent::Changed {
                             doc: doc.clone(),
@@ -431,13 +451,24 @@ impl SyncSession {
             }
             let sync = &self.docs[&doc];
             let overdue = now.saturating_sub(sync.last_send_at) >= self.config.retry_ms;
+            // The peer holds what it acknowledged and what it sent: anything else
+            // sent to it may have been lost.
+            let mut held = sync.acked.clone();
+            held.merge(&sync.peer_sent);
             if sync.peer_subscribed
                 && overdue
                 && let Some(document) = documents.document(&doc)
-                && !sync.acked.includes(document.version())
+                && !held.includes(document.version())
             {
-                let since = sync.acked.clone();
-                self.send_changes(now, &doc, document, &since, false);
+                self.send_changes(now, &doc, document, &held, false);
+            }
+            if let Some((seq, due)) = self.docs[&doc].ack_pending
+                && now >= due
+                && let Some(document) = documents.document(&doc)
+            {
+                let version = document.version().clone();
+                self.docs.get_mut(&doc).expect("listed above").ack_pending = None;
+                self.acknowledge(&doc, seq, &version);
             }
             let timeout = self.config.awareness_timeout_ms;
             let sync = self.docs.get_mut(&doc).expect("listed above");

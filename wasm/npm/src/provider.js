@@ -6,6 +6,11 @@ import { Awareness, applyRemoteStates } from "./awareness.js";
 
 /** How often the session gets the time, for retries and presence refresh and expiry. */
 const TICK_INTERVAL = 1000;
+/**
+ * How long acknowledgements of the relay's updates wait, so that one covers a burst:
+ * over a WebSocket they only stop the relay's retries, which wait longer.
+ */
+const ACK_DELAY = 500;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -251,7 +256,7 @@ export class WebSocketProvider {
 
   #opened() {
     const now = Date.now();
-    this.#session = new SyncSession(this.#awareness.clientId);
+    this.#session = new SyncSession(this.#awareness.clientId, ACK_DELAY);
     for (const [room, { doc }] of this.#docs) {
       this.#session.subscribe(now, room, doc);
     }
