@@ -164,6 +164,85 @@ fn a_retry_never_sends_the_peer_its_own_changes() {
     assert_eq!(updates, 0, "a sent b's change back on a retry");
 }
 
+/// Delivers messages between a client and one of a relay's sessions until both are
+/// quiet.
+fn pump(client: &mut Side, relay: &mut SyncSession, docs: &mut BTreeMap<String, Document>) {
+    loop {
+        let to_relay = client.session.take_outgoing();
+        let to_client = relay.take_outgoing();
+        if to_relay.is_empty() && to_client.is_empty() {
+            return;
+        }
+        for bytes in to_relay {
+            relay.receive(0, &bytes, docs).unwrap();
+        }
+        for bytes in to_client {
+            client.session.receive(0, &bytes, &mut client.docs).unwrap();
+        }
+    }
+}
+
+fn update_payloads(messages: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    messages
+        .iter()
+        .filter_map(|bytes| match Message::decode(bytes) {
+            Ok(Message::Update { payload, .. }) => Some(payload),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn an_update_is_forwarded_as_it_is_to_a_peer_that_held_everything_before_it() {
+    let relay_replica = ReplicaId::new(9);
+    let mut docs = BTreeMap::from([("x".to_string(), Document::new(relay_replica))]);
+    let mut to_reader = SyncSession::new(relay_replica, SessionConfig::default());
+    let mut to_late = SyncSession::new(relay_replica, SessionConfig::default());
+    let (mut reader, mut late) = (Side::new(2, &["x"]), Side::new(3, &["x"]));
+    for (client, session) in [(&mut reader, &mut to_reader), (&mut late, &mut to_late)] {
+        client.session.subscribe(0, "x", &client.docs["x"]);
+        pump(client, session, &mut docs);
+    }
+    let mut writer = Document::new(ReplicaId::new(1));
+    let mut edit = |docs: &mut BTreeMap<String, Document>, text: &str| {
+        let since = writer.version().clone();
+        writer
+            .transact(None, |tx| {
+                tx.text_insert(&ContainerId::text("body"), 0, text)
+            })
+            .unwrap();
+        let payload = writer.export_update(&since).unwrap();
+        let before = docs["x"].version().clone();
+        docs.get_mut("x").unwrap().import(&payload, None).unwrap();
+        (payload, before)
+    };
+
+    // `late` misses the first update.
+    let (first, before) = edit(&mut docs, "one ");
+    to_reader.forward_update(0, "x", &docs["x"], &before, &first);
+    assert_eq!(update_payloads(&to_reader.take_outgoing()), [first]);
+
+    let (second, before) = edit(&mut docs, "two ");
+    to_reader.forward_update(0, "x", &docs["x"], &before, &second);
+    assert_eq!(
+        update_payloads(&to_reader.take_outgoing()),
+        [second.clone()]
+    );
+    to_late.forward_update(0, "x", &docs["x"], &before, &second);
+    let caught_up = update_payloads(&to_late.take_outgoing());
+    assert_eq!(caught_up.len(), 1);
+    assert_ne!(
+        caught_up[0], second,
+        "late gets what it lacks, not the update"
+    );
+    late.docs
+        .get_mut("x")
+        .unwrap()
+        .import(&caught_up[0], None)
+        .unwrap();
+    assert_eq!(late.text("x"), "\"two one \"");
+}
+
 #[test]
 fn lost_updates_are_sent_again_after_the_retry_time() {
     let (mut a, mut b) = (Side::new(1, &["x"]), Side::new(2, &["x"]));

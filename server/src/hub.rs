@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use weft_core::doc::decode_update;
 use weft_core::sync::{Documents, Message, SessionConfig, SessionEvent, SyncSession};
-use weft_core::{Document, ReplicaId, SnapshotMode};
+use weft_core::{Document, ReplicaId, SnapshotMode, VersionVector};
 
 use crate::auth::Access;
 use crate::mesh::{Digests, MeshView};
@@ -107,6 +107,9 @@ struct Kept {
     payload: Option<Vec<u8>>,
     /// Whether the update answers a subscribe.
     catch_up: bool,
+    /// The document's version before the update, and how many changes waited then.
+    before: Option<VersionVector>,
+    pending_before: usize,
     /// A presence's clock, to forward it with.
     clock: Option<u64>,
 }
@@ -119,7 +122,7 @@ impl Kept {
             } => Self {
                 payload: Some(payload.clone()),
                 catch_up: *catch_up,
-                clock: None,
+                ..Self::default()
             },
             Message::Awareness { clock, .. } => Self {
                 clock: Some(*clock),
@@ -287,6 +290,12 @@ impl<S: Store> Hub<S> {
             return self.refuse(id, &reason);
         }
         let mut kept = Kept::of(&message);
+        if let Message::Update { doc, .. } = &message
+            && let Some(room) = self.rooms.get(doc)
+        {
+            kept.before = Some(room.doc.version().clone());
+            kept.pending_before = room.doc.pending_len();
+        }
         let now = self.now();
         let Some(connection) = self.connections.get_mut(&id) else {
             return;
@@ -403,21 +412,40 @@ impl<S: Store> Hub<S> {
                     let len = payload.len() as u64;
                     self.link_stats(id, |peer| peer.anti_entropy_bytes += len);
                 }
-                if imported.applied + imported.pending > 0
-                    && let Some(payload) = kept.payload.take()
-                {
-                    self.to_store.deltas.push((doc.clone(), payload));
-                }
                 self.to_acknowledge.push((id, doc.clone(), seq));
                 let Some(room) = self.rooms.get_mut(&doc) else {
                     return;
                 };
-                room.logged += 1;
                 room.last_used = Instant::now();
-                for other in room.subscribers.iter().filter(|other| **other != id) {
-                    if let Some(connection) = self.connections.get_mut(other) {
-                        connection.session.local_changed(now, &doc, &room.doc);
+                // An update that applied whole, with nothing waiting before or after
+                // it, is exactly what an up-to-date subscriber lacks: it goes out as it
+                // came, encoded once for all of them.
+                let as_it_came = match (&kept.before, &kept.payload) {
+                    (Some(before), Some(payload))
+                        if !kept.catch_up && imported.pending == 0 && kept.pending_before == 0 =>
+                    {
+                        Some((before, payload.as_slice()))
                     }
+                    _ => None,
+                };
+                for other in room.subscribers.iter().filter(|other| **other != id) {
+                    let Some(connection) = self.connections.get_mut(other) else {
+                        continue;
+                    };
+                    match as_it_came {
+                        Some((before, payload)) => {
+                            connection
+                                .session
+                                .forward_update(now, &doc, &room.doc, before, payload);
+                        }
+                        None => connection.session.local_changed(now, &doc, &room.doc),
+                    }
+                }
+                if imported.applied + imported.pending > 0
+                    && let Some(payload) = kept.payload.take()
+                {
+                    room.logged += 1;
+                    self.to_store.deltas.push((doc.clone(), payload));
                 }
             }
             SessionEvent::Awareness {

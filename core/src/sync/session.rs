@@ -232,6 +232,39 @@ impl SyncSession {
         }
     }
 
+    /// Passes on `payload`, an update that brought `document` from `before` to its
+    /// version, to a peer that held everything before it: as it is, so that a relay
+    /// encodes an update once for all its subscribers. A peer that lacks more gets
+    /// what it lacks, as [`local_changed`](Self::local_changed) sends.
+    pub fn forward_update(
+        &mut self,
+        now: u64,
+        doc: &str,
+        document: &Document,
+        before: &VersionVector,
+        payload: &[u8],
+    ) {
+        let Some(sync) = self.docs.get_mut(doc) else {
+            return;
+        };
+        if !sync.peer_subscribed || sync.sent.includes(document.version()) {
+            return;
+        }
+        if !sync.sent.includes(before) {
+            return self.local_changed(now, doc, document);
+        }
+        sync.next_seq += 1;
+        sync.last_send_at = now;
+        sync.sent.merge(document.version());
+        let seq = sync.next_seq;
+        self.send(&Message::Update {
+            doc: doc.into(),
+            seq,
+            catch_up: false,
+            payload: payload.to_vec(),
+        });
+    }
+
     /// Sets (or, with `None`, ends) this side's presence in `doc`.
     pub fn set_awareness(&mut self, now: u64, doc: &str, state: Option<Vec<u8>>) {
         let local = self.local;
