@@ -226,7 +226,7 @@ fn an_update_is_forwarded_as_it_is_to_a_peer_that_held_everything_before_it() {
     to_reader.forward_update(0, "x", &docs["x"], &before, &second);
     assert_eq!(
         update_payloads(&to_reader.take_outgoing()),
-        [second.clone()]
+        [second.as_slice()]
     );
     to_late.forward_update(0, "x", &docs["x"], &before, &second);
     let caught_up = update_payloads(&to_late.take_outgoing());
