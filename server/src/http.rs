@@ -177,7 +177,9 @@ async fn upgrade(
     let hub = state.hub.clone();
     let max_message = state.max_message;
     upgrade
-        .read_buffer_size(4 * 1024)
+        // The read buffer is allocated up front and kept for the connection's life:
+        // small, since most connections idle; a larger message is still read whole.
+        .read_buffer_size(1024)
         .write_buffer_size(0)
         .max_write_buffer_size(4 * max_message)
         // The transport reads messages up to twice the limit in full, so that the

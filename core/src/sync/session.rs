@@ -1,5 +1,6 @@
 //! The sync protocol's state machine, one per connection.
 
+use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
@@ -159,7 +160,9 @@ pub struct SyncSession {
     local: ReplicaId,
     config: SessionConfig,
     peer: Option<ReplicaId>,
-    docs: BTreeMap<String, DocSync>,
+    /// Boxed: a tree node holds eleven entries, and most sessions (a client's, or a
+    /// relay's with one client) sync one document.
+    docs: BTreeMap<String, Box<DocSync>>,
     outgoing: Vec<Vec<u8>>,
 }
 
