@@ -112,25 +112,26 @@ async fn wait_for_links(relays: &[&Relay]) {
     }
 }
 
-fn url(relay: &Relay, durability: usize) -> String {
-    format!("ws://{}/sync?durability={durability}", relay.address)
+/// A client of `relay` asking for `durability`, synced with `doc`.
+async fn join(relay: &Relay, durability: usize, replica: u64, doc: &str) -> Client {
+    let url = format!("ws://{}/sync?durability={durability}", relay.address);
+    let mut client = Client::connect(&url, replica).await.unwrap();
+    client.subscribe(doc).await;
+    assert!(client.pump_until(WAIT, |c| c.session.is_synced(doc)).await);
+    // The relay asks for the client's changes right after the catch-up.
+    client.settle().await;
+    client
 }
 
 async fn write(relay: &Relay, replica: u64, doc: &str, text: &str) {
-    let mut client = Client::connect(&relay.url(None), replica).await.unwrap();
-    client.subscribe(doc).await;
-    assert!(client.pump_until(WAIT, |c| c.session.is_synced(doc)).await);
+    let mut client = join(relay, 1, replica, doc).await;
     client.type_text(doc, text).await;
     assert!(client.wait_until_held(doc).await, "{doc} held");
 }
 
 /// What a fresh client reads of `doc` at `relay`.
 async fn read(relay: &Relay, doc: &str) -> (String, VersionVector) {
-    let mut client = Client::connect(&relay.url(None), rand::random::<u64>() | 1)
-        .await
-        .unwrap();
-    client.subscribe(doc).await;
-    assert!(client.pump_until(WAIT, |c| c.session.is_synced(doc)).await);
+    let client = join(relay, 1, rand::random::<u64>() | 1, doc).await;
     (client.text(doc), client.docs[doc].version().clone())
 }
 
@@ -143,18 +144,8 @@ async fn edits_and_presence_cross_relays() {
     let c = start_in_mesh(&dirs[2], "c", ports[2], &[ports[0]], None);
     wait_for_links(&[&a, &b, &c]).await;
 
-    let mut alice = Client::connect(&a.url(None), 1).await.unwrap();
-    let mut carol = Client::connect(&c.url(None), 3).await.unwrap();
-    for client in [&mut alice, &mut carol] {
-        client.subscribe("notes").await;
-        assert!(
-            client
-                .pump_until(WAIT, |c| c.session.is_synced("notes"))
-                .await
-        );
-        // The relay asks for the client's changes right after the catch-up.
-        client.settle().await;
-    }
+    let mut alice = join(&a, 1, 1, "notes").await;
+    let mut carol = join(&c, 1, 3, "notes").await;
     alice.type_text("notes", "alice on a. ").await;
     assert!(
         carol
@@ -310,26 +301,14 @@ async fn a_quorum_acknowledgement_waits_for_a_second_relay() {
     let ports: Vec<u16> = (0..2).map(|_| free_udp_port()).collect();
     let a = start_in_mesh(&dirs[0], "a", ports[0], &[], None);
 
-    let mut careful = Client::connect(&url(&a, 2), 1).await.unwrap();
-    careful.subscribe("ledger").await;
-    assert!(
-        careful
-            .pump_until(WAIT, |c| c.session.is_synced("ledger"))
-            .await
-    );
+    let mut careful = join(&a, 2, 1, "ledger").await;
     careful.type_text("ledger", "paid").await;
     let wanted = careful.docs["ledger"].version().clone();
     let held = |c: &Client| c.acknowledged("ledger").includes(&wanted);
     // Alone, the relay stores it but does not acknowledge it.
     assert!(!careful.pump_until(Duration::from_millis(1_500), held).await);
     // The same edit with durability 1 is acknowledged at once.
-    let mut hasty = Client::connect(&url(&a, 1), 2).await.unwrap();
-    hasty.subscribe("ledger").await;
-    assert!(
-        hasty
-            .pump_until(WAIT, |c| c.session.is_synced("ledger"))
-            .await
-    );
+    let mut hasty = join(&a, 1, 2, "ledger").await;
     hasty.type_text("ledger", " twice").await;
     assert!(hasty.wait_until_held("ledger").await);
 
@@ -345,9 +324,7 @@ async fn a_quorum_acknowledgement_waits_for_a_second_relay() {
 async fn kill_during_quorum_writes(relays: [&Relay; 2], a: Relay, round: u64) {
     let [b, c] = relays;
     let doc = format!("orders-{round}");
-    let mut writer = Client::connect(&url(&a, 2), 10 + round).await.unwrap();
-    writer.subscribe(&doc).await;
-    assert!(writer.pump_until(WAIT, |c| c.session.is_synced(&doc)).await);
+    let mut writer = join(&a, 2, 10 + round, &doc).await;
     let kill_after = Duration::from_millis(rand::rng().random_range(200..1_200));
     let started = Instant::now();
     let mut written = 0;

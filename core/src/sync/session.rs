@@ -256,16 +256,7 @@ impl SyncSession {
         if !sync.sent.includes(before) {
             return self.local_changed(now, doc, document);
         }
-        sync.next_seq += 1;
-        sync.last_send_at = now;
-        sync.sent.merge(document.version());
-        let seq = sync.next_seq;
-        self.send(&Message::Update {
-            doc: doc.into(),
-            seq,
-            catch_up: false,
-            payload: payload.to_vec(),
-        });
+        self.send_update(now, doc, document.version(), false, payload.to_vec());
     }
 
     /// Sets (or, with `None`, ends) this side's presence in `doc`.
@@ -558,10 +549,22 @@ impl SyncSession {
         let payload = document
             .export_update(since)
             .unwrap_or_else(|_| document.export_snapshot(SnapshotMode::Shallow));
+        self.send_update(now, doc, document.version(), catch_up, payload);
+    }
+
+    /// Sends `payload`, which brings the peer up to `version`, as the next update.
+    fn send_update(
+        &mut self,
+        now: u64,
+        doc: &str,
+        version: &VersionVector,
+        catch_up: bool,
+        payload: Vec<u8>,
+    ) {
         let sync = self.docs.entry(doc.into()).or_default();
         sync.next_seq += 1;
         sync.last_send_at = now;
-        sync.sent.merge(document.version());
+        sync.sent.merge(version);
         let seq = sync.next_seq;
         self.send(&Message::Update {
             doc: doc.into(),

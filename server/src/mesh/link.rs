@@ -33,7 +33,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const LAST_RETRY: Duration = Duration::from_secs(1);
 /// Link tokens are minted for each dial and live this long.
-const TOKEN_SECONDS: u64 = 3_600;
+const TOKEN_SECONDS: u64 = 60;
 
 /// A frame as the pump sees it, whichever WebSocket library carries it.
 enum Frame {
@@ -41,6 +41,59 @@ enum Frame {
     Text(String),
     Closed,
     Other,
+}
+
+impl From<AxumMessage> for Frame {
+    fn from(message: AxumMessage) -> Self {
+        match message {
+            AxumMessage::Binary(bytes) => Frame::Binary(bytes.into()),
+            AxumMessage::Text(text) => Frame::Text(text.to_string()),
+            AxumMessage::Close(_) => Frame::Closed,
+            AxumMessage::Ping(_) | AxumMessage::Pong(_) => Frame::Other,
+        }
+    }
+}
+
+impl From<Frame> for AxumMessage {
+    fn from(frame: Frame) -> Self {
+        match frame {
+            Frame::Binary(bytes) => AxumMessage::Binary(bytes.into()),
+            Frame::Text(text) => AxumMessage::Text(text.into()),
+            Frame::Closed | Frame::Other => AxumMessage::Close(None),
+        }
+    }
+}
+
+impl From<TungsteniteMessage> for Frame {
+    fn from(message: TungsteniteMessage) -> Self {
+        match message {
+            TungsteniteMessage::Binary(bytes) => Frame::Binary(bytes.into()),
+            TungsteniteMessage::Text(text) => Frame::Text(text.to_string()),
+            TungsteniteMessage::Close(_) => Frame::Closed,
+            _ => Frame::Other,
+        }
+    }
+}
+
+impl From<Frame> for TungsteniteMessage {
+    fn from(frame: Frame) -> Self {
+        match frame {
+            Frame::Binary(bytes) => TungsteniteMessage::Binary(bytes.into()),
+            Frame::Text(text) => TungsteniteMessage::Text(text.into()),
+            Frame::Closed | Frame::Other => TungsteniteMessage::Close(None),
+        }
+    }
+}
+
+/// A socket of either WebSocket library, speaking frames.
+fn frames<S, M, E>(socket: S) -> impl Stream<Item = Result<Frame, E>> + Sink<Frame> + Unpin
+where
+    S: Stream<Item = Result<M, E>> + Sink<M, Error = E> + Unpin,
+    M: Into<Frame> + From<Frame>,
+{
+    socket
+        .map(|message| message.map(Into::into))
+        .with(|frame: Frame| future::ready(Ok::<_, E>(M::from(frame))))
 }
 
 /// Tells the hub the link ended, however its task ends (aborted included).
@@ -131,36 +184,27 @@ pub async fn serve_accepted(socket: WebSocket, state: Arc<AppState>, node: Strin
         return;
     };
     tracing::info!(peer = node, "mesh link accepted");
-    let socket = socket
-        .map(|message| {
-            message.map(|message| match message {
-                AxumMessage::Binary(bytes) => Frame::Binary(bytes.into()),
-                AxumMessage::Text(text) => Frame::Text(text.to_string()),
-                AxumMessage::Close(_) => Frame::Closed,
-                AxumMessage::Ping(_) | AxumMessage::Pong(_) => Frame::Other,
-            })
-        })
-        .with(|frame: Frame| {
-            future::ready(Ok::<_, axum::Error>(match frame {
-                Frame::Binary(bytes) => AxumMessage::Binary(bytes.into()),
-                Frame::Text(text) => AxumMessage::Text(text.into()),
-                Frame::Closed | Frame::Other => AxumMessage::Close(None),
-            }))
-        });
-    pump(Box::pin(socket), &registered, &node, outgoing).await;
+    pump(frames(socket), &registered, &node, outgoing).await;
 }
 
 /// A token for dialing a peer: the mesh scope, signed with the shared secret.
-fn link_token(secret: &[u8]) -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
+///
+/// The token names the URL it is for. Gossip is not authenticated, so a stranger
+/// can announce itself and be dialed; the token it is sent opens no link anywhere
+/// but at its own URL.
+fn link_token(secret: &[u8], url: &str) -> String {
     let claims = Claims {
         scope: Scope::Mesh,
-        document: "*".into(),
-        expiry: now + TOKEN_SECONDS,
+        document: url.into(),
+        expiry: unix_now() + TOKEN_SECONDS,
     };
     auth::mint(secret, &claims)
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 /// Keeps a link with `node` at `url`: dials, serves the link while it lasts, and
@@ -170,7 +214,7 @@ pub async fn dial(node: String, url: String, config: MeshConfig, state: Arc<AppS
     loop {
         let mut address = format!("{url}/mesh/link?node={}", config.node);
         if let Some(secret) = &config.secret {
-            address += &format!("&token={}", link_token(secret));
+            address += &format!("&token={}", link_token(secret, &url));
         }
         let limits = WebSocketConfig::default()
             .max_message_size(Some(LINK_MAX_MESSAGE))
@@ -183,25 +227,7 @@ pub async fn dial(node: String, url: String, config: MeshConfig, state: Arc<AppS
                 };
                 tracing::info!(peer = node, url, "mesh link dialed");
                 pause = FIRST_RETRY;
-                let socket = socket
-                    .map(|message| {
-                        message.map(|message| match message {
-                            TungsteniteMessage::Binary(bytes) => Frame::Binary(bytes.into()),
-                            TungsteniteMessage::Text(text) => Frame::Text(text.to_string()),
-                            TungsteniteMessage::Close(_) => Frame::Closed,
-                            _ => Frame::Other,
-                        })
-                    })
-                    .with(|frame: Frame| {
-                        future::ready(Ok::<_, tokio_tungstenite::tungstenite::Error>(
-                            match frame {
-                                Frame::Binary(bytes) => TungsteniteMessage::Binary(bytes.into()),
-                                Frame::Text(text) => TungsteniteMessage::Text(text.into()),
-                                Frame::Closed | Frame::Other => TungsteniteMessage::Close(None),
-                            },
-                        ))
-                    });
-                pump(Box::pin(socket), &registered, &node, outgoing).await;
+                pump(frames(socket), &registered, &node, outgoing).await;
                 tracing::info!(peer = node, "mesh link closed; dialing again");
             }
             Ok(Err(error)) => tracing::debug!(peer = node, %error, "dialing failed"),
@@ -215,19 +241,50 @@ pub async fn dial(node: String, url: String, config: MeshConfig, state: Arc<AppS
     }
 }
 
-/// Whether a link token is valid: a mesh-scoped token signed with this relay's
-/// secret (any caller, when the relay has none).
+/// Whether a link token is valid here: mesh-scoped, signed with this relay's secret,
+/// and for this relay's URL (any caller, when the relay has no secret).
 pub fn admits(state: &AppState, token: Option<&str>) -> Result<(), String> {
-    let Some(secret) = &state.secret else {
+    let (Some(secret), Some(mesh)) = (&state.secret, &state.mesh) else {
         return Ok(());
     };
     let token = token.ok_or("a mesh link needs a token")?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    match auth::verify(secret, token, now) {
-        Ok(claims) if claims.scope == Scope::Mesh => Ok(()),
-        Ok(_) => Err("a client token cannot open a mesh link".into()),
+    match auth::verify(secret, token, unix_now()) {
+        Ok(claims) if claims.scope != Scope::Mesh => {
+            Err("a client token cannot open a mesh link".into())
+        }
+        Ok(claims) if claims.document != mesh.url => Err(format!(
+            "this link token is for {}, not for this relay",
+            claims.document
+        )),
+        Ok(_) => Ok(()),
         Err(error) => Err(error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mesh::MeshView;
+    use crate::metrics::Metrics;
+
+    #[test]
+    fn a_link_token_opens_links_only_at_the_url_it_names() {
+        let (hub, _receiver) = mpsc::channel(1);
+        let view = MeshView::new("b".into(), "ws://10.0.0.2:8080".into());
+        let state = AppState::new(
+            hub,
+            Arc::new(Metrics::default()),
+            Some(b"secret".to_vec()),
+            10,
+            1024,
+            Some(Arc::new(view)),
+        );
+        let for_b = link_token(b"secret", "ws://10.0.0.2:8080");
+        assert_eq!(admits(&state, Some(&for_b)), Ok(()));
+        let for_stranger = link_token(b"secret", "ws://203.0.113.9:8080");
+        assert!(admits(&state, Some(&for_stranger)).is_err());
+        let forged = link_token(b"guess", "ws://10.0.0.2:8080");
+        assert!(admits(&state, Some(&forged)).is_err());
+        assert!(admits(&state, None).is_err());
     }
 }
