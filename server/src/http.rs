@@ -13,8 +13,8 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use tokio::sync::mpsc;
+use axum::routing::{get, post};
+use tokio::sync::{broadcast, mpsc};
 use tower_http::services::ServeDir;
 
 use crate::auth::{self, Access};
@@ -22,20 +22,30 @@ use crate::connection::{self, OUTGOING_CAPACITY};
 use crate::hub::{Input, Outgoing};
 use crate::mesh::{MeshView, link};
 use crate::metrics::Metrics;
+use crate::stream;
 
 /// The most relays a client may ask to hold its changes before the acknowledgement.
 const MAX_DURABILITY: usize = 16;
+
+/// Limits on what clients may do.
+pub struct Limits {
+    pub max_connections: u64,
+    pub max_message: usize,
+}
 
 /// What the handlers share.
 pub struct AppState {
     pub hub: mpsc::Sender<Input>,
     pub metrics: Arc<Metrics>,
     pub secret: Option<Vec<u8>>,
-    pub max_connections: u64,
-    pub max_message: usize,
+    pub limits: Limits,
     pub ready: AtomicBool,
     /// This relay's view of the mesh, when it is in one.
     pub mesh: Option<Arc<MeshView>>,
+    /// The store's file, which change streams read on connections of their own.
+    pub store_path: PathBuf,
+    /// Which document's log grew, up to which sequence number (from the hub).
+    pub appended: broadcast::Sender<(String, u64)>,
     next_id: AtomicU64,
 }
 
@@ -44,18 +54,20 @@ impl AppState {
         hub: mpsc::Sender<Input>,
         metrics: Arc<Metrics>,
         secret: Option<Vec<u8>>,
-        max_connections: u64,
-        max_message: usize,
+        limits: Limits,
         mesh: Option<Arc<MeshView>>,
+        store_path: PathBuf,
+        appended: broadcast::Sender<(String, u64)>,
     ) -> Self {
         Self {
             hub,
             metrics,
             secret,
-            max_connections,
-            max_message,
+            limits,
             ready: AtomicBool::new(true),
             mesh,
+            store_path,
+            appended,
             next_id: AtomicU64::new(1),
         }
     }
@@ -73,6 +85,8 @@ pub fn router(state: Arc<AppState>, static_dir: PathBuf) -> Router {
         .route("/readyz", get(ready))
         .route("/metrics", get(metrics))
         .route("/mesh", get(mesh_view))
+        .route("/changes", get(stream::changes))
+        .route("/cursors", post(stream::acknowledge))
         .route("/mesh/link", get(mesh_link))
         .fallback_service(ServeDir::new(static_dir))
         .with_state(state)
@@ -141,20 +155,30 @@ fn unix_now() -> u64 {
         .map_or(0, |since| since.as_secs())
 }
 
+/// What a request's token allows (everything, when the relay has no secret); a
+/// missing or bad token is refused with 401 and the reason.
+pub fn access(state: &AppState, token: Option<&str>) -> Result<Access, (StatusCode, String)> {
+    match (&state.secret, token) {
+        (None, _) => Ok(Access::Open),
+        (Some(_), None) => Err((
+            StatusCode::UNAUTHORIZED,
+            "a token is needed: ?token=...\n".into(),
+        )),
+        (Some(secret), Some(token)) => match auth::verify(secret, token, unix_now()) {
+            Ok(claims) => Ok(Access::Token(claims)),
+            Err(error) => Err((StatusCode::UNAUTHORIZED, format!("{error}\n"))),
+        },
+    }
+}
+
 async fn upgrade(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    let access = match (&state.secret, query.get("token")) {
-        (None, _) => Access::Open,
-        (Some(_), None) => {
-            return (StatusCode::UNAUTHORIZED, "a token is needed: ?token=...\n").into_response();
-        }
-        (Some(secret), Some(token)) => match auth::verify(secret, token, unix_now()) {
-            Ok(claims) => Access::Token(claims),
-            Err(error) => return (StatusCode::UNAUTHORIZED, format!("{error}\n")).into_response(),
-        },
+    let access = match access(&state, query.get("token").map(String::as_str)) {
+        Ok(access) => access,
+        Err(refusal) => return refusal.into_response(),
     };
     let durability = match query.get("durability").map(|w| w.parse::<usize>()) {
         None => 1,
@@ -168,14 +192,14 @@ async fn upgrade(
         }
     };
     let slot = Slot::take(&state);
-    if state.metrics.connections.load(Ordering::Relaxed) > state.max_connections {
+    if state.metrics.connections.load(Ordering::Relaxed) > state.limits.max_connections {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     }
     Metrics::add(&state.metrics.connections_total, 1);
     let id = state.next_connection_id();
     let (outgoing, receiver) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
     let hub = state.hub.clone();
-    let max_message = state.max_message;
+    let max_message = state.limits.max_message;
     upgrade
         // The read buffer is allocated up front and kept for the connection's life:
         // small, since most connections idle; a larger message is still read whole.

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use weft_core::doc::decode_update;
 use weft_core::sync::{Documents, Message, SessionConfig, SessionEvent, SyncSession};
 use weft_core::{Document, ReplicaId, SnapshotMode, VersionVector};
@@ -24,7 +24,7 @@ use weft_core::{Document, ReplicaId, SnapshotMode, VersionVector};
 use crate::auth::Access;
 use crate::mesh::{Digests, MeshView};
 use crate::metrics::Metrics;
-use crate::store::{Batch, Store, encoded_version};
+use crate::store::{Batch, Store, StoreError, Stored, encoded_version};
 use quorum::Awaiting;
 
 pub type ConnectionId = u64;
@@ -162,6 +162,10 @@ pub struct Hub<S> {
     mesh: Option<Arc<MeshView>>,
     /// What every stored document's version hashes to, for anti-entropy.
     digests: Digests,
+    /// Tells change streams which document's log grew, up to which sequence number.
+    appended: broadcast::Sender<(String, u64)>,
+    /// Deltas kept per document after a snapshot folded them in, for change streams.
+    retain: u64,
 }
 
 impl<S: Store> Hub<S> {
@@ -171,6 +175,8 @@ impl<S: Store> Hub<S> {
         metrics: Arc<Metrics>,
         idle: Duration,
         mesh: Option<Arc<MeshView>>,
+        appended: broadcast::Sender<(String, u64)>,
+        retain: u64,
     ) -> Self {
         let digests = anti_entropy::stored_digests(&mut store, replica);
         let hub = Self {
@@ -187,6 +193,8 @@ impl<S: Store> Hub<S> {
             awaiting: Vec::new(),
             mesh,
             digests,
+            appended,
+            retain,
         };
         hub.publish_digest();
         hub
@@ -658,9 +666,16 @@ impl<S: Store> Hub<S> {
                 started.elapsed().as_micros() as u64,
             );
             let versions = std::mem::take(&mut self.to_store.versions);
+            let deltas = std::mem::take(&mut self.to_store.deltas);
             self.to_store.clear();
             match written {
-                Ok(()) => self.record_digests(&versions),
+                Ok(seqs) => {
+                    self.record_digests(&versions);
+                    // Change streams follow what is durable.
+                    for ((doc, _), seq) in deltas.into_iter().zip(seqs) {
+                        let _ = self.appended.send((doc, seq));
+                    }
+                }
                 Err(error) => {
                     // Not durable, so not acknowledged: the clients send them again.
                     tracing::error!(%error, "writing deltas failed");
@@ -712,10 +727,47 @@ impl<S: Store> Hub<S> {
         }
         let snapshot = room.doc.export_snapshot(SnapshotMode::Full);
         let version = encoded_version(&room.doc);
-        match self.store.replace_with_snapshot(name, &snapshot, &version) {
+        match self.store.write_snapshot(name, &snapshot, &version) {
             Ok(()) => room.logged = 0,
-            Err(error) => tracing::error!(doc = name, %error, "writing a snapshot failed"),
+            Err(error) => {
+                tracing::error!(doc = name, %error, "writing a snapshot failed");
+                return;
+            }
         }
+        if let Err(error) = self.prune(name) {
+            tracing::error!(doc = name, %error, "pruning the log failed");
+        }
+    }
+
+    /// Keeps a document's log to the retention window: older deltas that a snapshot
+    /// folded in are folded into the document's base too, and dropped. Pruning waits
+    /// until the window is half full again, so it happens in batches.
+    fn prune(&mut self, name: &str) -> Result<(), StoreError> {
+        let (pruned, base) = self.store.base(name)?.unwrap_or_default();
+        let count = self.store.count_after(name, pruned)?;
+        if count <= self.retain + self.retain / 2 {
+            return Ok(());
+        }
+        let Some((through, _)) = self.store.snapshot(name)? else {
+            return Ok(());
+        };
+        let surplus = usize::try_from(count - self.retain).unwrap_or(usize::MAX);
+        let folded: Vec<(u64, Vec<u8>)> = self
+            .store
+            .deltas_after(name, pruned, surplus)?
+            .into_iter()
+            .take_while(|(seq, _)| *seq <= through)
+            .collect();
+        let Some(last) = folded.last().map(|(seq, _)| *seq) else {
+            return Ok(());
+        };
+        let stored = Stored {
+            snapshot: (!base.is_empty()).then_some(base),
+            deltas: folded.into_iter().map(|(_, bytes)| bytes).collect(),
+        };
+        let (document, _) = stored.open(self.replica).map_err(StoreError)?;
+        self.store
+            .prune(name, last, &document.export_snapshot(SnapshotMode::Shallow))
     }
 
     fn flush(&mut self) {

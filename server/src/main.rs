@@ -8,6 +8,8 @@ mod mesh;
 mod metrics;
 mod serve;
 mod store;
+mod stream;
+mod tail;
 mod tools;
 
 use std::path::PathBuf;
@@ -67,6 +69,28 @@ enum Command {
         #[arg(long, env = "WEFT_DATA_DIR", default_value = "./weft-data")]
         data_dir: PathBuf,
     },
+    /// Follow a document's changes on a running relay, one JSON line per event.
+    Tail {
+        /// The document.
+        doc: String,
+        /// The relay.
+        #[arg(long, env = "WEFT_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// Start after this sequence number (0: from the beginning), or `now`.
+        #[arg(long)]
+        from: Option<String>,
+        /// A durable cursor: resume after the last change it acknowledged, and
+        /// acknowledge each change once printed.
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Start from this version (an encoded version vector in hex): first one
+        /// change with everything since.
+        #[arg(long)]
+        version: Option<String>,
+        /// An access token for the document.
+        #[arg(long, env = "WEFT_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
     /// Print the version.
     Version,
 }
@@ -88,6 +112,21 @@ fn main() -> ExitCode {
             file,
         } => tools::import(&data_dir, &doc, &file),
         Command::Compact { data_dir } => tools::compact(&data_dir),
+        Command::Tail {
+            doc,
+            url,
+            from,
+            cursor,
+            version,
+            token,
+        } => tail::run(&tail::Tail {
+            url,
+            doc,
+            from,
+            cursor,
+            version,
+            token,
+        }),
         Command::Version => {
             println!("weft-relay {}", env!("CARGO_PKG_VERSION"));
             Ok(())

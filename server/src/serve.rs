@@ -14,11 +14,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinSet;
 use weft_core::ReplicaId;
 
-use crate::http::{AppState, router, valid_node};
+use crate::http::{AppState, Limits, router, valid_node};
 use crate::hub::{Hub, Input};
 use crate::mesh::{self, MeshConfig, MeshView};
 use crate::metrics::Metrics;
@@ -51,6 +51,11 @@ pub struct Options {
     /// Largest message a client may send, in bytes (larger ones close with 1009).
     #[arg(long, env = "WEFT_MAX_MESSAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
     max_message_bytes: usize,
+    /// Deltas kept per document after a snapshot folded them in, so that change
+    /// streams can resume from them; a consumer further behind starts over from a
+    /// snapshot.
+    #[arg(long, env = "WEFT_RETAIN_DELTAS", default_value_t = 10_000)]
+    retain_deltas: u64,
     /// UDP port for the mesh's gossip: setting it joins (or starts) a mesh.
     #[arg(long, env = "WEFT_GOSSIP_PORT")]
     gossip_port: Option<u16>,
@@ -140,7 +145,8 @@ fn init_logs() {
 pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     init_logs();
     std::fs::create_dir_all(&options.data_dir)?;
-    let store = SqliteStore::open(&options.data_dir.join("relay.db"))?;
+    let store_path = options.data_dir.join("relay.db");
+    let store = SqliteStore::open(&store_path)?;
     let secret = options.secret.clone().map(String::into_bytes);
     if secret.is_none() && !options.host.is_loopback() {
         tracing::warn!(
@@ -166,12 +172,15 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
 
     let metrics = Arc::new(Metrics::default());
     let (hub_input, hub_receiver) = mpsc::channel(16 * 1024);
+    let (appended, _) = broadcast::channel(APPENDED_CAPACITY);
     let hub = Hub::new(
         store,
         ReplicaId::new(rand::random::<u64>() | 1),
         Arc::clone(&metrics),
         Duration::from_secs(options.idle_seconds),
         mesh_view.clone(),
+        appended.clone(),
+        options.retain_deltas,
     );
     let hub_thread = std::thread::Builder::new()
         .name("weft-hub".into())
@@ -181,9 +190,13 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         hub_input.clone(),
         metrics,
         secret,
-        options.max_connections,
-        options.max_message_bytes,
+        Limits {
+            max_connections: options.max_connections,
+            max_message: options.max_message_bytes,
+        },
         mesh_view.clone(),
+        store_path,
+        appended,
     ));
     let app = router(Arc::clone(&state), options.static_dir);
 
@@ -222,6 +235,10 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("stopped");
     Ok(())
 }
+
+/// Notices of grown logs that a change stream may fall behind by before it rereads
+/// the store.
+const APPENDED_CAPACITY: usize = 1024;
 
 /// A client gets this long to send its request's headers: connections that open
 /// and say nothing (a flood before any authentication) do not pile up.

@@ -2,6 +2,13 @@
 //! deltas clients sent, and now and then a snapshot that replaces the log before it.
 //! Beside them, each document's version, which the mesh compares with other relays'
 //! without loading the documents.
+//!
+//! Every delta gets a sequence number when it is appended, increasing across the
+//! store (so within each document too, with gaps). Change streams resume from them.
+//! A snapshot records the last one it folded in and leaves the log as it is: loading
+//! replays only the deltas after it. The log is pruned separately, keeping a window
+//! of recent deltas for change streams; a *base* records the state before the
+//! window, from which a stream rebuilds the document at any sequence number in it.
 
 mod sqlite;
 
@@ -82,17 +89,41 @@ pub trait Store: Send {
     fn load(&mut self, doc: &str) -> Result<Stored, StoreError>;
     /// Appends each delta to its document's log and records the versions, all in
     /// one durable write: a version is never on disk without the deltas it counts.
-    fn append(&mut self, batch: &Batch) -> Result<(), StoreError>;
-    /// Makes `snapshot` (at `version`) the document's state, dropping the deltas it
-    /// covers: every delta appended before this call.
-    fn replace_with_snapshot(
+    /// Returns the deltas' sequence numbers, in order.
+    fn append(&mut self, batch: &Batch) -> Result<Vec<u64>, StoreError>;
+    /// Makes `snapshot` (at `version`) the document's state as of every delta
+    /// appended before this call.
+    fn write_snapshot(
         &mut self,
         doc: &str,
         snapshot: &[u8],
         version: &[u8],
     ) -> Result<(), StoreError>;
+    /// The state before the document's log (after the deltas pruned so far) and the
+    /// sequence number of the last pruned delta, if any were.
+    fn base(&mut self, doc: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// Drops the deltas up to `pruned`, which `base` folds in.
+    fn prune(&mut self, doc: &str, pruned: u64, base: &[u8]) -> Result<(), StoreError>;
+    /// How many deltas of the document come after `after`.
+    fn count_after(&mut self, doc: &str, after: u64) -> Result<u64, StoreError>;
     /// The names of the stored documents.
     fn documents(&mut self) -> Result<Vec<String>, StoreError>;
     /// Every document's recorded version (encoded): `(document, version)`.
     fn versions(&mut self) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    /// The document's snapshot and the sequence number of the last delta it folded
+    /// in, if it has one.
+    fn snapshot(&mut self, doc: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError>;
+    /// At most `limit` deltas of the document after sequence number `after`, in
+    /// order, each with its sequence number.
+    fn deltas_after(
+        &mut self,
+        doc: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    /// Where the consumer `name` acknowledged reading the document up to.
+    fn cursor(&mut self, name: &str, doc: &str) -> Result<Option<u64>, StoreError>;
+    /// Records that the consumer `name` read the document up to `seq` (a cursor
+    /// never goes back).
+    fn set_cursor(&mut self, name: &str, doc: &str, seq: u64) -> Result<(), StoreError>;
 }

@@ -92,7 +92,7 @@ pub fn import(data_dir: &Path, doc: &str, path: &Path) -> Result {
     let mut store = SqliteStore::open(&data_dir.join("relay.db"))?;
     let mut document = load(&mut store, doc)?;
     document.import(&bytes, None)?;
-    store.replace_with_snapshot(
+    store.write_snapshot(
         doc,
         &document.export_snapshot(SnapshotMode::Full),
         &encoded_version(&document),
@@ -113,11 +113,19 @@ pub fn compact(data_dir: &Path) -> Result {
             println!("{doc}: skipped, changes in it wait for ones never received");
             continue;
         }
-        store.replace_with_snapshot(
+        store.write_snapshot(
             &doc,
             &document.export_snapshot(SnapshotMode::Full),
             &encoded_version(&document),
         )?;
+        // Change streams from before this point will be told to start over.
+        if let Some((through, _)) = store.snapshot(&doc)? {
+            store.prune(
+                &doc,
+                through,
+                &document.export_snapshot(SnapshotMode::Shallow),
+            )?;
+        }
         println!("{doc}: compacted");
     }
     Ok(())

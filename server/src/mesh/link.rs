@@ -264,6 +264,7 @@ pub fn admits(state: &AppState, token: Option<&str>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::Limits;
     use crate::mesh::MeshView;
     use crate::metrics::Metrics;
 
@@ -275,9 +276,13 @@ mod tests {
             hub,
             Arc::new(Metrics::default()),
             Some(b"secret".to_vec()),
-            10,
-            1024,
+            Limits {
+                max_connections: 10,
+                max_message: 1024,
+            },
             Some(Arc::new(view)),
+            "unused.db".into(),
+            tokio::sync::broadcast::channel(1).0,
         );
         let for_b = link_token(b"secret", "ws://10.0.0.2:8080");
         assert_eq!(admits(&state, Some(&for_b)), Ok(()));

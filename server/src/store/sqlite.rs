@@ -25,7 +25,8 @@ impl SqliteStore {
              PRAGMA synchronous = FULL;
              CREATE TABLE IF NOT EXISTS snapshots (
                  doc TEXT PRIMARY KEY,
-                 bytes BLOB NOT NULL
+                 bytes BLOB NOT NULL,
+                 through INTEGER NOT NULL DEFAULT 0
              );
              CREATE TABLE IF NOT EXISTS deltas (
                  id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -36,53 +37,71 @@ impl SqliteStore {
              CREATE TABLE IF NOT EXISTS versions (
                  doc TEXT PRIMARY KEY,
                  version BLOB NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS bases (
+                 doc TEXT PRIMARY KEY,
+                 bytes BLOB NOT NULL,
+                 pruned INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS cursors (
+                 name TEXT NOT NULL,
+                 doc TEXT NOT NULL,
+                 seq INTEGER NOT NULL,
+                 PRIMARY KEY (name, doc)
              );",
         )
         .map_err(failed)?;
+        // Stores made before snapshots recorded what they fold in.
+        let has_through: bool = db
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_table_info('snapshots') WHERE name = 'through'",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map_err(failed)?
+            > 0;
+        if !has_through {
+            db.execute_batch("ALTER TABLE snapshots ADD COLUMN through INTEGER NOT NULL DEFAULT 0")
+                .map_err(failed)?;
+        }
         Ok(Self { db })
     }
 }
 
 impl Store for SqliteStore {
     fn load(&mut self, doc: &str) -> Result<Stored, StoreError> {
-        let snapshot = self
-            .db
-            .query_row(
-                "SELECT bytes FROM snapshots WHERE doc = ?1",
-                params![doc],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(failed)?;
-        let mut query = self
-            .db
-            .prepare_cached("SELECT bytes FROM deltas WHERE doc = ?1 ORDER BY id")
-            .map_err(failed)?;
-        let deltas = query
-            .query_map(params![doc], |row| row.get(0))
-            .map_err(failed)?
-            .collect::<Result<_, _>>()
-            .map_err(failed)?;
+        let (through, snapshot) = match self.snapshot(doc)? {
+            Some((through, bytes)) => (through, Some(bytes)),
+            None => (0, None),
+        };
+        let deltas = self
+            .deltas_after(doc, through, usize::MAX)?
+            .into_iter()
+            .map(|(_, bytes)| bytes)
+            .collect();
         Ok(Stored { snapshot, deltas })
     }
 
-    fn append(&mut self, batch: &Batch) -> Result<(), StoreError> {
+    fn append(&mut self, batch: &Batch) -> Result<Vec<u64>, StoreError> {
         let transaction = self.db.transaction().map_err(failed)?;
+        let mut seqs = Vec::with_capacity(batch.deltas.len());
         {
             let mut insert = transaction
                 .prepare_cached("INSERT INTO deltas (doc, bytes) VALUES (?1, ?2)")
                 .map_err(failed)?;
             for (doc, bytes) in &batch.deltas {
                 insert.execute(params![doc, bytes]).map_err(failed)?;
+                seqs.push(transaction.last_insert_rowid() as u64);
             }
             for (doc, version) in &batch.versions {
                 record_version(&transaction, doc, version)?;
             }
         }
-        transaction.commit().map_err(failed)
+        transaction.commit().map_err(failed)?;
+        Ok(seqs)
     }
 
-    fn replace_with_snapshot(
+    fn write_snapshot(
         &mut self,
         doc: &str,
         snapshot: &[u8],
@@ -92,15 +111,55 @@ impl Store for SqliteStore {
         record_version(&transaction, doc, version)?;
         transaction
             .execute(
-                "INSERT INTO snapshots (doc, bytes) VALUES (?1, ?2)
-                 ON CONFLICT (doc) DO UPDATE SET bytes = excluded.bytes",
+                "INSERT INTO snapshots (doc, bytes, through)
+                 VALUES (?1, ?2, (SELECT COALESCE(MAX(id), 0) FROM deltas WHERE doc = ?1))
+                 ON CONFLICT (doc) DO UPDATE
+                 SET bytes = excluded.bytes, through = MAX(through, excluded.through)",
                 params![doc, snapshot],
             )
             .map_err(failed)?;
+        transaction.commit().map_err(failed)
+    }
+
+    fn base(&mut self, doc: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.db
+            .query_row(
+                "SELECT pruned, bytes FROM bases WHERE doc = ?1",
+                params![doc],
+                |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)),
+            )
+            .optional()
+            .map_err(failed)
+    }
+
+    fn prune(&mut self, doc: &str, pruned: u64, base: &[u8]) -> Result<(), StoreError> {
+        let pruned =
+            i64::try_from(pruned).map_err(|_| StoreError("a sequence past 2^63".into()))?;
+        let transaction = self.db.transaction().map_err(failed)?;
         transaction
-            .execute("DELETE FROM deltas WHERE doc = ?1", params![doc])
+            .execute(
+                "INSERT INTO bases (doc, bytes, pruned) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (doc) DO UPDATE SET bytes = excluded.bytes, pruned = excluded.pruned",
+                params![doc, base, pruned],
+            )
+            .map_err(failed)?;
+        transaction
+            .execute(
+                "DELETE FROM deltas WHERE doc = ?1 AND id <= ?2",
+                params![doc, pruned],
+            )
             .map_err(failed)?;
         transaction.commit().map_err(failed)
+    }
+
+    fn count_after(&mut self, doc: &str, after: u64) -> Result<u64, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.db
+            .prepare_cached("SELECT COUNT(*) FROM deltas WHERE doc = ?1 AND id > ?2")
+            .map_err(failed)?
+            .query_row(params![doc, after], |row| row.get::<_, i64>(0))
+            .map(|count| count as u64)
+            .map_err(failed)
     }
 
     fn documents(&mut self) -> Result<Vec<String>, StoreError> {
@@ -113,6 +172,64 @@ impl Store for SqliteStore {
             .map_err(failed)?
             .collect::<Result<_, _>>()
             .map_err(failed)
+    }
+
+    fn snapshot(&mut self, doc: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.db
+            .query_row(
+                "SELECT through, bytes FROM snapshots WHERE doc = ?1",
+                params![doc],
+                |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)),
+            )
+            .optional()
+            .map_err(failed)
+    }
+
+    fn deltas_after(
+        &mut self,
+        doc: &str,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let mut query = self
+            .db
+            .prepare_cached(
+                "SELECT id, bytes FROM deltas WHERE doc = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(failed)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        query
+            .query_map(params![doc, after, limit], |row| {
+                Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
+            })
+            .map_err(failed)?
+            .collect::<Result<_, _>>()
+            .map_err(failed)
+    }
+
+    fn cursor(&mut self, name: &str, doc: &str) -> Result<Option<u64>, StoreError> {
+        self.db
+            .query_row(
+                "SELECT seq FROM cursors WHERE name = ?1 AND doc = ?2",
+                params![name, doc],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()
+            .map(|seq| seq.map(|seq| seq as u64))
+            .map_err(failed)
+    }
+
+    fn set_cursor(&mut self, name: &str, doc: &str, seq: u64) -> Result<(), StoreError> {
+        let seq = i64::try_from(seq).map_err(|_| StoreError("a sequence past 2^63".into()))?;
+        self.db
+            .execute(
+                "INSERT INTO cursors (name, doc, seq) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (name, doc) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                params![name, doc, seq],
+            )
+            .map_err(failed)?;
+        Ok(())
     }
 
     fn versions(&mut self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
@@ -154,7 +271,7 @@ mod tests {
     }
 
     #[test]
-    fn deltas_come_back_in_order_and_a_snapshot_replaces_them() {
+    fn a_snapshot_folds_in_the_log_before_it_and_pruning_keeps_the_rest() {
         let (mut store, dir) = temporary();
         store
             .append(&Batch {
@@ -174,18 +291,33 @@ mod tests {
             (None, vec![vec![1], vec![2]])
         );
 
-        store.replace_with_snapshot("a", &[7, 7], &[17]).unwrap();
-        store
+        store.write_snapshot("a", &[7, 7], &[17]).unwrap();
+        let seqs = store
             .append(&Batch {
                 deltas: vec![("a".into(), vec![3])],
                 versions: Vec::new(),
             })
             .unwrap();
+        assert_eq!(seqs, [4]);
         let stored = store.load("a").unwrap();
         assert_eq!(
             (stored.snapshot, stored.deltas),
             (Some(vec![7, 7]), vec![vec![3]])
         );
+        // The log stays for change streams, with its sequence numbers.
+        assert_eq!(store.snapshot("a").unwrap(), Some((3, vec![7, 7])));
+        assert_eq!(
+            store.deltas_after("a", 0, 10).unwrap(),
+            [(1, vec![1]), (3, vec![2]), (4, vec![3])]
+        );
+        assert_eq!(store.deltas_after("a", 1, 1).unwrap(), [(3, vec![2])]);
+        assert_eq!(store.count_after("a", 1).unwrap(), 2);
+        store.prune("a", 3, &[5]).unwrap();
+        assert_eq!(store.base("a").unwrap(), Some((3, vec![5])));
+        assert_eq!(store.deltas_after("a", 0, 10).unwrap(), [(4, vec![3])]);
+        store.set_cursor("indexer", "a", 4).unwrap();
+        store.set_cursor("indexer", "a", 1).unwrap();
+        assert_eq!(store.cursor("indexer", "a").unwrap(), Some(4));
         assert_eq!(store.documents().unwrap(), ["a", "b"]);
         assert_eq!(
             store.versions().unwrap(),

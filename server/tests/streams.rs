@@ -1,0 +1,319 @@
+//! Change streams, read with `weft-relay tail` as a consumer would: resuming from a
+//! sequence number or a durable cursor (across a restart too) gives every change
+//! once, in order; a consumer behind a compaction is told to refetch; a long backlog
+//! streams in bounded memory.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+use support::{Client, Relay, get, temporary_dir};
+use weft_core::ContainerId;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// `weft-relay tail` against `relay`, its JSON lines arriving on a channel.
+struct Tailing {
+    child: Child,
+    lines: mpsc::Receiver<Json>,
+}
+
+impl Tailing {
+    fn start(relay: &Relay, doc: &str, args: &[&str]) -> Tailing {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_weft-relay"))
+            .args(["tail", doc, "--url"])
+            .arg(format!("http://{}", relay.address))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if send.send(serde_json::from_str(&line).unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        Tailing { child, lines }
+    }
+
+    /// Events until one of type `event` (included), or `None` if none came in time.
+    fn until(&self, event: &str) -> Option<Vec<Json>> {
+        let deadline = Instant::now() + WAIT;
+        let mut events = Vec::new();
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let line = self.lines.recv_timeout(left).ok()?;
+            let done = line["event"] == event;
+            events.push(line);
+            if done {
+                return Some(events);
+            }
+        }
+    }
+
+    /// Change events until the stream holds every dot in `wanted`.
+    fn changes_until(&self, wanted: &BTreeSet<(String, u64)>) -> Vec<Json> {
+        let deadline = Instant::now() + WAIT;
+        let mut events = Vec::new();
+        while !wanted.is_subset(&dots(&events)) {
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .expect("every change arrives in time");
+            let line = self.lines.recv_timeout(left).expect("the stream goes on");
+            if line["event"] == "change" {
+                events.push(line);
+            }
+        }
+        events
+    }
+}
+
+impl Drop for Tailing {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every dot (replica, counter) the change events hold, each once.
+fn dots(events: &[Json]) -> BTreeSet<(String, u64)> {
+    events
+        .iter()
+        .filter(|event| event["event"] == "change")
+        .flat_map(|event| event["data"]["changes"].as_array().unwrap().clone())
+        .flat_map(|change| {
+            let replica = change["replica"].as_str().unwrap().to_string();
+            let (first, last) = (
+                change["first"].as_u64().unwrap(),
+                change["last"].as_u64().unwrap(),
+            );
+            (first..=last).map(move |counter| (replica.clone(), counter))
+        })
+        .collect()
+}
+
+fn seqs(events: &[Json]) -> Vec<u64> {
+    events
+        .iter()
+        .filter(|event| event["event"] == "change")
+        .map(|event| event["data"]["seq"].as_u64().unwrap())
+        .collect()
+}
+
+/// A client that types `count` edits into `doc`, each its own update, each held.
+async fn type_edits(client: &mut Client, doc: &str, from: usize, count: usize) {
+    for n in from..from + count {
+        client.type_text(doc, &format!("e{n} ")).await;
+        assert!(client.wait_until_held(doc).await);
+    }
+}
+
+/// The dots of `client`'s own edits so far (one per edit: a typed string is one
+/// operation).
+fn written(client: &Client, doc: &str, replica: u64) -> BTreeSet<(String, u64)> {
+    let counter = client.docs[doc]
+        .version()
+        .get(weft_core::ReplicaId::new(replica));
+    (1..=counter)
+        .map(|counter| (replica.to_string(), counter))
+        .collect()
+}
+
+async fn writer(relay: &Relay, replica: u64, doc: &str) -> Client {
+    let mut client = Client::connect(&relay.url(None), replica).await.unwrap();
+    client.subscribe(doc).await;
+    assert!(client.pump_until(WAIT, |c| c.session.is_synced(doc)).await);
+    client.settle().await;
+    client
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consumer_that_resumes_gets_every_change_once_in_order() {
+    let dir = temporary_dir("stream-resume");
+    let relay = Relay::start(&dir, &[]);
+    let mut alice = writer(&relay, 7, "log").await;
+    type_edits(&mut alice, "log", 0, 10).await;
+
+    let first = Tailing::start(&relay, "log", &["--from", "0"]);
+    let before = first
+        .until("up-to-date")
+        .expect("the backlog, then up-to-date");
+    assert_eq!(dots(&before), written(&alice, "log", 7));
+    // What each change did, in editor terms.
+    let diffs = &before[0]["data"]["diffs"][0];
+    assert_eq!(diffs["container"]["root"], "body");
+    assert_eq!(diffs["text"][0]["insert"], "e0 ");
+    drop(first);
+
+    let version_at_ten = alice.docs["log"].version().clone();
+    type_edits(&mut alice, "log", 10, 10).await;
+    let last = *seqs(&before).last().unwrap();
+
+    // From a version vector, the relay works out the gap: one change with it all.
+    let encoded = hex::encode(weft_core::codec::encode(&version_at_ten));
+    let gap = Tailing::start(&relay, "log", &["--version", &encoded]);
+    let events = gap.until("up-to-date").unwrap();
+    assert_eq!(events.len(), 2, "{events:?}");
+    let expected: BTreeSet<_> = written(&alice, "log", 7)
+        .difference(&dots(&before))
+        .cloned()
+        .collect();
+    assert_eq!(dots(&events), expected);
+    drop(gap);
+    let second = Tailing::start(&relay, "log", &["--from", &last.to_string()]);
+    let mut after = second.until("up-to-date").unwrap();
+    // And live, after the backlog.
+    type_edits(&mut alice, "log", 20, 10).await;
+    let seen: BTreeSet<_> = dots(&before).union(&dots(&after)).cloned().collect();
+    let live: BTreeSet<_> = written(&alice, "log", 7)
+        .difference(&seen)
+        .cloned()
+        .collect();
+    after.extend(second.changes_until(&live));
+
+    let all: Vec<Json> = before.iter().chain(&after).cloned().collect();
+    let seqs = seqs(&all);
+    assert!(seqs.windows(2).all(|pair| pair[0] < pair[1]), "{seqs:?}");
+    assert_eq!(dots(&all), written(&alice, "log", 7));
+    // Nothing twice: the dots of the two streams do not overlap.
+    assert!(dots(&before).is_disjoint(&dots(&after)));
+    // The text the diffs build is the document's.
+    let text: String = all
+        .iter()
+        .filter(|event| event["event"] == "change")
+        .map(|event| {
+            event["data"]["diffs"][0]["text"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .map(|ops| {
+            ops.iter()
+                .filter_map(|op| op["insert"].as_str().map(str::to_string))
+                .collect::<String>()
+        })
+        .collect();
+    assert_eq!(text, alice.text("log"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_cursor_resumes_after_a_restart() {
+    let dir = temporary_dir("stream-cursor");
+    let relay = Relay::start(&dir, &[]);
+    let mut bob = writer(&relay, 8, "orders").await;
+    type_edits(&mut bob, "orders", 0, 5).await;
+    let consumer = Tailing::start(&relay, "orders", &["--cursor", "indexer"]);
+    let seen = consumer.until("up-to-date").unwrap();
+    assert_eq!(dots(&seen), written(&bob, "orders", 8));
+    drop(consumer);
+    let acknowledged = written(&bob, "orders", 8);
+
+    assert!(relay.stop().success());
+    let relay = Relay::start(&dir, &[]);
+    let mut bob = writer(&relay, 8, "orders").await;
+    type_edits(&mut bob, "orders", 5, 5).await;
+    let consumer = Tailing::start(&relay, "orders", &["--cursor", "indexer"]);
+    let resumed = consumer.until("up-to-date").unwrap();
+    let expected: BTreeSet<_> = written(&bob, "orders", 8)
+        .difference(&acknowledged)
+        .cloned()
+        .collect();
+    assert_eq!(dots(&resumed), expected);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consumer_behind_a_compaction_must_refetch() {
+    let dir = temporary_dir("stream-compacted");
+    let relay = Relay::start(&dir, &["--idle-seconds", "1", "--retain-deltas", "0"]);
+    let mut carol = writer(&relay, 9, "notes").await;
+    type_edits(&mut carol, "notes", 0, 5).await;
+    drop(carol);
+    // Idle, the document is snapshotted and leaves memory.
+    let deadline = Instant::now() + WAIT;
+    while !get(&relay, "/metrics")
+        .await
+        .1
+        .contains("weft_documents_loaded 0")
+    {
+        assert!(Instant::now() < deadline, "the document never went idle");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let consumer = Tailing::start(&relay, "notes", &["--from", "1"]);
+    let events = consumer.until("up-to-date").unwrap();
+    let kinds: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["must-refetch", "snapshot", "up-to-date"]);
+    assert!(events[1]["data"]["snapshot"].as_str().unwrap().len() > 10);
+    assert_eq!(events[1]["data"]["version"]["9"], 5);
+
+    // Then changes follow from the snapshot on.
+    let mut carol = writer(&relay, 9, "notes").await;
+    type_edits(&mut carol, "notes", 5, 1).await;
+    let live = consumer.changes_until(&BTreeSet::from([("9".to_string(), 6)]));
+    assert!(seqs(&live)[0] > events[1]["data"]["seq"].as_u64().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backlog_of_ten_thousand_changes_streams_in_bounded_memory() {
+    let dir = temporary_dir("stream-backlog");
+    let relay = Relay::start(&dir, &[]);
+    let mut dave = writer(&relay, 10, "settings").await;
+    let settings = ContainerId::map("settings");
+    // Each change replaces one 1 KB value: the document stays small while its log
+    // grows to 10,000 deltas and 10 MB.
+    let value = "x".repeat(1_000);
+    for n in 0..10_000 {
+        let now = 0;
+        let document = dave.docs.get_mut("settings").unwrap();
+        document
+            .transact(None, |tx| {
+                tx.map_set(&settings, "theme", format!("{n}{value}").as_str())
+            })
+            .unwrap();
+        dave.session.local_changed(now, "settings", document);
+        dave.flush().await;
+        if n % 500 == 499 {
+            assert!(dave.wait_until_held("settings").await);
+        }
+    }
+    assert!(dave.wait_until_held("settings").await);
+
+    let before = relay.rss_kib();
+    let consumer = Tailing::start(&relay, "settings", &["--from", "0"]);
+    let mut changes = 0;
+    let mut peak = before;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let line = consumer
+            .lines
+            .recv_timeout(deadline - Instant::now())
+            .expect("the backlog streams");
+        if line["event"] == "up-to-date" {
+            break;
+        }
+        changes += usize::from(line["event"] == "change");
+        if changes % 1_000 == 0 {
+            peak = peak.max(relay.rss_kib());
+        }
+    }
+    assert_eq!(changes, 10_000);
+    let growth = peak.saturating_sub(before);
+    // All of it at once would be some 30 MB of JSON.
+    assert!(
+        growth < 16 * 1024,
+        "the relay grew by {growth} KiB while streaming"
+    );
+}
