@@ -47,10 +47,11 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 (cd wasm/npm && npm ci --no-audit --no-fund --loglevel=error)
 build_web_demo
+# The change-stream tests and the demo's run against the real relay.
+cargo build -p weft-relay
 node --test --test-reporter=tap wasm/npm/test/ | tee "$root/target/node-test.log"
 
 step "web demo end to end (the relay and two Chromium pages)"
-cargo build -p weft-relay
 node --test --test-reporter=tap web-demo/test/ | tee -a "$root/target/node-test.log"
 
 step "fuzzing (${FUZZ_SECONDS:-60} s per target)"

@@ -272,6 +272,68 @@ export class WebSocketProvider {
   off<E extends keyof WebSocketProviderEvents>(event: E, listener: WebSocketProviderEvents[E]): void;
 }
 
+/** A container as change streams name it: a root by name, or a child by path. */
+export interface StreamContainer {
+  root?: string;
+  /** A list element's container: `replica@counter:index` of the inserting operation. */
+  element?: string;
+  path?: string[];
+  kind: "text" | "map" | "list" | "movable-list" | "counter" | "register";
+}
+
+/** One container's change in editor terms; positions count Unicode code points. */
+export type StreamDiff =
+  | { container: StreamContainer; text: ({ insert: string } | { retain: number } | { delete: number })[] }
+  | { container: StreamContainer; list: ({ insert: unknown[] } | { retain: number } | { delete: number })[] }
+  | { container: StreamContainer; map: Record<string, unknown> }
+  | { container: StreamContainer; counter: number }
+  | { container: StreamContainer; register: unknown };
+
+/** A stored delta as the relay streams it. */
+export interface StreamChange {
+  doc: string;
+  /** The relay's sequence number: increasing, with gaps. */
+  seq: number;
+  /** The version after it: replica id (a decimal string) to counter. */
+  version: Record<string, number>;
+  /** The changes it holds; deduplicate by dot (replica, counter). */
+  changes: { replica: string; first: number; last: number }[];
+  diffs: StreamDiff[];
+  /** The delta itself, base64: `doc.import` takes it. */
+  update: string;
+}
+
+export type ChangeStreamEvent =
+  | { type: "change"; seq: number; data: StreamChange }
+  | {
+      type: "snapshot";
+      seq: number;
+      data: { doc: string; seq: number; version: Record<string, number>; snapshot: string };
+    }
+  | { type: "up-to-date" | "must-refetch"; seq: number; data: { seq: number } };
+
+export interface SubscribeChangesOptions {
+  /** After this sequence number (0: from the beginning), or `"now"` (the default). */
+  from?: number | "now";
+  /** From this version (`doc.version()`): first one change with everything since. */
+  version?: Uint8Array;
+  /** A named durable cursor: resume after what `ack` stored. */
+  cursor?: string;
+  token?: string | (() => string | Promise<string>);
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+/** A document's changes, in the order the relay stored them, then live. */
+export interface ChangeStream extends AsyncIterable<ChangeStreamEvent> {
+  /** Stores durably that this consumer processed up to `seq` (needs `cursor`). */
+  ack(seq: number): Promise<void>;
+  close(): void;
+}
+
+/** Follows document `doc` on the relay at `url` (http(s) or ws(s)); resumes after drops. */
+export function subscribeChanges(url: string, doc: string, options?: SubscribeChangesOptions): ChangeStream;
+
 /** Keeps a document in the browser's IndexedDB: loads what is stored, stores every update. */
 export class IndexedDbPersistence {
   constructor(name: string, doc: Doc);

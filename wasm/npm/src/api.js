@@ -36,9 +36,9 @@ export class Doc extends ModuleDoc {
 
 /** The sync protocol over any transport; see index.d.ts. */
 export class SyncSession extends ModuleSyncSession {
-  constructor(peerId) {
+  constructor(peerId, ackDelay) {
     requireInitialized();
-    super(peerId);
+    super(peerId, ackDelay);
   }
 }
 
@@ -55,3 +55,4 @@ export { Counter, Cursor, List, Map, MovableList, Text, UndoManager, weftVersion
 export { Awareness } from "./awareness.js";
 export { WebSocketProvider } from "./provider.js";
 export { IndexedDbPersistence } from "./indexeddb.js";
+export { subscribeChanges } from "./changes.js";

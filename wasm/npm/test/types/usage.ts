@@ -7,6 +7,7 @@ import {
   Text,
   UndoManager,
   WebSocketProvider,
+  subscribeChanges,
   type ListDelta,
   type TextDelta,
   type Value,
@@ -54,6 +55,17 @@ provider.on("status", ({ status }) => void (status === "connected"));
 provider.on("synced", (synced: boolean) => void synced);
 provider.on("acknowledged", ({ room, version, durability }) => void [room.length, version.get(1n), durability + 1]);
 void provider.whenAcknowledged().then(() => provider.acknowledged().size);
+const stream = subscribeChanges("http://localhost:8080", "room", { version: doc.version() });
+void (async () => {
+  for await (const event of stream) {
+    if (event.type === "change") {
+      const replica: string | undefined = event.data.changes[0]?.replica;
+      void [replica, event.data.diffs.length, event.seq + 1];
+      await stream.ack(event.seq);
+    }
+  }
+  stream.close();
+})();
 void new IndexedDbPersistence("room", doc).whenSynced.then((persistence) => persistence.destroy());
 void [count, result, position, undone];
 
@@ -63,6 +75,8 @@ doc.getMap("m").set("k", { nested: true });
 doc.export({});
 // @ts-expect-error: the event names are "update" and "change"
 doc.on("updated", () => {});
+// @ts-expect-error: from is a sequence number or "now"
+subscribeChanges("http://localhost:8080", "room", { from: "start" });
 // @ts-expect-error: a plain list cannot move elements
 doc.getList("l").move(0, 1);
 // @ts-expect-error: a text event has no keys
