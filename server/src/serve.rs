@@ -23,6 +23,7 @@ use crate::hub::{Hub, Input};
 use crate::mesh::{self, MeshConfig, MeshView};
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
+use crate::stream::webhook;
 
 #[derive(Args)]
 pub struct Options {
@@ -56,6 +57,10 @@ pub struct Options {
     /// snapshot.
     #[arg(long, env = "WEFT_RETAIN_DELTAS", default_value_t = 10_000)]
     retain_deltas: u64,
+    /// A URL every document's changes are POSTed to as JSON (http only); repeat it,
+    /// or separate URLs with commas.
+    #[arg(long = "webhook", env = "WEFT_WEBHOOKS", value_delimiter = ',')]
+    webhooks: Vec<String>,
     /// UDP port for the mesh's gossip: setting it joins (or starts) a mesh.
     #[arg(long, env = "WEFT_GOSSIP_PORT")]
     gossip_port: Option<u16>,
@@ -145,6 +150,11 @@ fn init_logs() {
 pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     init_logs();
     std::fs::create_dir_all(&options.data_dir)?;
+    let webhooks = options
+        .webhooks
+        .iter()
+        .map(|url| webhook::Target::parse(url))
+        .collect::<Result<Vec<_>, _>>()?;
     let store_path = options.data_dir.join("relay.db");
     let store = SqliteStore::open(&store_path)?;
     let secret = options.secret.clone().map(String::into_bytes);
@@ -195,8 +205,8 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
             max_message: options.max_message_bytes,
         },
         mesh_view.clone(),
-        store_path,
-        appended,
+        store_path.clone(),
+        appended.clone(),
     ));
     let app = router(Arc::clone(&state), options.static_dir);
 
@@ -211,6 +221,13 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
             }
             _ => None,
         };
+        for target in webhooks {
+            tokio::spawn(webhook::run(
+                target,
+                store_path.clone(),
+                appended.subscribe(),
+            ));
+        }
         tracing::info!(%address, "serving: ws://{address}/sync and http://{address}/");
         let ticker = hub_input.clone();
         tokio::spawn(async move {

@@ -123,6 +123,8 @@ pub trait Store: Send {
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
     /// Where the consumer `name` acknowledged reading the document up to.
     fn cursor(&mut self, name: &str, doc: &str) -> Result<Option<u64>, StoreError>;
+    /// Every document the consumer `name` has a cursor in, with the cursor.
+    fn cursors(&mut self, name: &str) -> Result<Vec<(String, u64)>, StoreError>;
     /// Records that the consumer `name` read the document up to `seq` (a cursor
     /// never goes back).
     fn set_cursor(&mut self, name: &str, doc: &str, seq: u64) -> Result<(), StoreError>;

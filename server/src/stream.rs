@@ -16,8 +16,12 @@
 //! and the response body is only filled as fast as the consumer reads it.
 
 mod event;
+mod follower;
+pub mod webhook;
 
-use std::collections::{HashMap, VecDeque};
+pub use follower::{Follower, Start, StartError, StreamEvent};
+
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,25 +32,9 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
-use weft_core::{Document, Error, ReplicaId, VersionVector};
 
 use crate::http::{AppState, access};
 use crate::store::{SqliteStore, Store, StoreError};
-
-/// Deltas read from the store at a time.
-const BATCH: usize = 256;
-/// The replica id of a stream's copy of the document; it never writes.
-const READER: u64 = 1;
-
-/// Where a consumer starts.
-enum Start {
-    /// After this sequence number (0: from the beginning).
-    After(u64),
-    /// From what the relay holds now: only live changes.
-    Now,
-    /// From this version: first one event with the changes since it.
-    Version(VersionVector),
-}
 
 fn bad_request(message: impl Into<String>) -> Response {
     (StatusCode::BAD_REQUEST, format!("{}\n", message.into())).into_response()
@@ -108,17 +96,24 @@ pub async fn changes(
     };
     // Following starts before reading, so nothing appended meanwhile is missed.
     let appended = state.appended.subscribe();
-    let follower =
-        match tokio::task::block_in_place(|| Follower::start(store, doc, start, appended)) {
-            Ok(follower) => follower,
-            Err(StartError::Store(error)) => return unavailable(&error),
-            Err(StartError::Document(error)) => {
-                return bad_request(format!("the stored document cannot be read: {error}"));
-            }
-        };
-    let events = futures_util::stream::unfold(follower, |mut follower| async move {
-        let event = follower.next().await?;
-        Some((Ok::<_, Infallible>(event), follower))
+    let live = match tokio::task::block_in_place(|| Follower::start(store, doc, start)) {
+        Ok(follower) => Live {
+            follower,
+            appended,
+            told_up_to_date: false,
+        },
+        Err(StartError::Store(error)) => return unavailable(&error),
+        Err(StartError::Document(error)) => {
+            return bad_request(format!("the stored document cannot be read: {error}"));
+        }
+    };
+    let events = futures_util::stream::unfold(live, |mut live| async move {
+        let event = live.next().await?;
+        let sse = Event::default()
+            .event(event.kind)
+            .id(event.seq.to_string())
+            .data(event.data.to_string());
+        Some((Ok::<_, Infallible>(sse), live))
     });
     Sse::new(events)
         .keep_alive(KeepAlive::default())
@@ -151,205 +146,41 @@ pub async fn acknowledge(
     }
 }
 
-enum StartError {
-    Store(StoreError),
-    Document(Error),
-}
-
-impl From<StoreError> for StartError {
-    fn from(error: StoreError) -> Self {
-        StartError::Store(error)
-    }
-}
-
-impl From<Error> for StartError {
-    fn from(error: Error) -> Self {
-        StartError::Document(error)
-    }
-}
-
-/// One consumer's stream: its copy of the document (to say what each delta did in
-/// editor terms), how far it has read, and the events ready to go.
-struct Follower {
-    doc: String,
-    store: SqliteStore,
-    copy: Document,
-    cursor: u64,
-    ready: VecDeque<Event>,
+/// A stream that goes on live: `up-to-date` once what is stored is read, then
+/// changes as the hub stores them.
+struct Live {
+    follower: Follower,
     appended: broadcast::Receiver<(String, u64)>,
     /// Whether `up-to-date` went out since the last change.
     told_up_to_date: bool,
 }
 
-impl Follower {
-    fn start(
-        mut store: SqliteStore,
-        doc: String,
-        start: Start,
-        appended: broadcast::Receiver<(String, u64)>,
-    ) -> Result<Self, StartError> {
-        let replica = ReplicaId::new(READER);
-        let (pruned, base) = store.base(&doc)?.unwrap_or_default();
-        let mut ready = VecDeque::new();
-        // Where the copy starts: before the log for a consumer inside the retention
-        // window, at the latest snapshot otherwise.
-        let (cursor, state) = match &start {
-            Start::After(seq) if *seq >= pruned => (pruned, (!base.is_empty()).then_some(base)),
-            _ => match store.snapshot(&doc)? {
-                Some((through, bytes)) => (through, Some(bytes)),
-                None => (0, None),
-            },
-        };
-        let mut copy = match &state {
-            Some(bytes) => Document::from_snapshot(replica, bytes)?,
-            None => Document::new(replica),
-        };
-        copy.set_events(false);
-        if let (Start::After(seq), Some(bytes)) = (&start, &state)
-            && *seq < pruned
-        {
-            // What it asks for was pruned: the latest snapshot, then on from it.
-            let data = event::snapshot(&doc, cursor, bytes, copy.version());
-            ready.push_back(
-                Event::default()
-                    .event("must-refetch")
-                    .data(format!("{{\"seq\":{cursor}}}")),
-            );
-            ready.push_back(
-                Event::default()
-                    .id(cursor.to_string())
-                    .event("snapshot")
-                    .data(data.to_string()),
-            );
-        }
-        let mut follower = Follower {
-            doc,
-            store,
-            copy,
-            cursor,
-            ready,
-            appended,
-            told_up_to_date: false,
-        };
-        match start {
-            Start::After(seq) => follower.skip_to(seq.max(cursor))?,
-            Start::Now => follower.skip_to(u64::MAX)?,
-            Start::Version(version) => {
-                follower.skip_to(u64::MAX)?;
-                follower.send_gap(&version)?;
-            }
-        }
-        follower.forget_history();
-        follower.copy.set_events(true);
-        Ok(follower)
-    }
-
-    /// Applies the stored deltas up to `seq` without events.
-    fn skip_to(&mut self, seq: u64) -> Result<(), StoreError> {
-        while self.cursor < seq {
-            let batch = self.store.deltas_after(&self.doc, self.cursor, BATCH)?;
-            let Some(&(last, _)) = batch.last() else {
-                break;
-            };
-            for (delta_seq, bytes) in batch.into_iter().take_while(|(s, _)| *s <= seq) {
-                let _ = self.copy.import(&bytes, None);
-                self.cursor = delta_seq;
-            }
-            if last > seq {
-                break;
-            }
-        }
-        if seq != u64::MAX {
-            self.cursor = self.cursor.max(seq);
-        }
-        Ok(())
-    }
-
-    /// One event with everything the document holds beyond `version`.
-    fn send_gap(&mut self, version: &VersionVector) -> Result<(), Error> {
-        let mut at = match self.copy.checkout(version) {
-            Ok(at) => at,
-            Err(_) => {
-                // The history from there was compacted: start over from the state.
-                let snapshot = self.copy.export_snapshot(weft_core::SnapshotMode::Full);
-                let data = event::snapshot(&self.doc, self.cursor, &snapshot, self.copy.version());
-                let refetch = format!("{{\"seq\":{}}}", self.cursor);
-                self.ready
-                    .push_back(Event::default().event("must-refetch").data(refetch));
-                self.ready
-                    .push_back(Event::default().event("snapshot").data(data.to_string()));
-                return Ok(());
-            }
-        };
-        let update = self.copy.export_update(version)?;
-        at.set_events(true);
-        at.import(&update, None)?;
-        let events = at.take_events();
-        let data = event::change(&self.doc, self.cursor, &update, at.version(), &events);
-        self.ready.push_back(
-            Event::default()
-                .id(self.cursor.to_string())
-                .event("change")
-                .data(data.to_string()),
-        );
-        Ok(())
-    }
-
-    /// The copy only says what each delta did: it keeps no history, so that its
-    /// memory is the document's, however long the stream.
-    fn forget_history(&mut self) {
-        let held = self.copy.version().clone();
-        self.copy.compact(&held);
-    }
-
-    fn apply(&mut self, seq: u64, bytes: &[u8]) {
-        if let Err(error) = self.copy.import(bytes, None) {
-            tracing::warn!(doc = self.doc, seq, %error, "a stored delta did not apply");
-        }
-        let events = self.copy.take_events();
-        let data = event::change(&self.doc, seq, bytes, self.copy.version(), &events);
-        self.ready.push_back(
-            Event::default()
-                .id(seq.to_string())
-                .event("change")
-                .data(data.to_string()),
-        );
-        self.cursor = seq;
-    }
-
-    /// The next event: from what is ready, then the store, then after waiting for
-    /// the document's log to grow. `None` ends the stream.
-    async fn next(&mut self) -> Option<Event> {
+impl Live {
+    /// The next event; `None` ends the stream.
+    async fn next(&mut self) -> Option<StreamEvent> {
         loop {
-            if let Some(event) = self.ready.pop_front() {
-                return Some(event);
-            }
-            let batch = tokio::task::block_in_place(|| {
-                self.store.deltas_after(&self.doc, self.cursor, BATCH)
-            });
-            let batch = match batch {
-                Ok(batch) => batch,
+            match tokio::task::block_in_place(|| self.follower.next_stored()) {
+                Ok(Some(event)) => {
+                    self.told_up_to_date = false;
+                    return Some(event);
+                }
+                Ok(None) => {}
                 Err(error) => {
                     tracing::error!(%error, "a change stream could not read the store");
                     return None;
                 }
-            };
-            if !batch.is_empty() {
-                for (seq, bytes) in batch {
-                    self.apply(seq, &bytes);
-                }
-                self.forget_history();
-                self.told_up_to_date = false;
-                continue;
             }
             if !self.told_up_to_date {
                 self.told_up_to_date = true;
-                let data = format!("{{\"seq\":{}}}", self.cursor);
-                return Some(Event::default().event("up-to-date").data(data));
+                return Some(StreamEvent::marker("up-to-date", self.follower.cursor()));
             }
             loop {
                 match self.appended.recv().await {
-                    Ok((doc, seq)) if doc == self.doc && seq > self.cursor => break,
+                    Ok((doc, seq))
+                        if doc == self.follower.doc() && seq > self.follower.cursor() =>
+                    {
+                        break;
+                    }
                     Ok(_) => {}
                     // Missed notices: the store says what is new.
                     Err(RecvError::Lagged(_)) => break,

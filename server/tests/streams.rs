@@ -1,15 +1,18 @@
 //! Change streams, read with `weft-relay tail` as a consumer would: resuming from a
 //! sequence number or a durable cursor (across a restart too) gives every change
 //! once, in order; a consumer behind a compaction is told to refetch; a long backlog
-//! streams in bounded memory.
+//! streams in bounded memory. And webhooks, through refusals and a restart.
 
 mod support;
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use serde_json::Value as Json;
 use support::{Client, Relay, get, temporary_dir};
@@ -269,7 +272,9 @@ async fn a_consumer_behind_a_compaction_must_refetch() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_backlog_of_ten_thousand_changes_streams_in_bounded_memory() {
     let dir = temporary_dir("stream-backlog");
-    let relay = Relay::start(&dir, &[]);
+    // Two malloc arenas: otherwise each thread that touches the stream keeps an arena
+    // of its own, and the resident size measures glibc more than the relay.
+    let relay = Relay::start_with_env(&dir, &[], &[("MALLOC_ARENA_MAX", "2")]);
     let mut dave = writer(&relay, 10, "settings").await;
     let settings = ContainerId::map("settings");
     // Each change replaces one 1 KB value: the document stays small while its log
@@ -311,9 +316,141 @@ async fn a_backlog_of_ten_thousand_changes_streams_in_bounded_memory() {
     }
     assert_eq!(changes, 10_000);
     let growth = peak.saturating_sub(before);
+    println!("streaming 10,000 changes grew the relay by {growth} KiB");
     // All of it at once would be some 30 MB of JSON.
     assert!(
         growth < 16 * 1024,
         "the relay grew by {growth} KiB while streaming"
     );
+}
+
+/// An HTTP receiver for webhooks: refuses with 503 while `failing`, else keeps the
+/// JSON body and answers 200.
+struct Receiver {
+    address: std::net::SocketAddr,
+    accepted: Arc<Mutex<Vec<Json>>>,
+    refused: Arc<AtomicUsize>,
+    failing: Arc<AtomicBool>,
+}
+
+impl Receiver {
+    async fn start() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let receiver = Receiver {
+            address: listener.local_addr().unwrap(),
+            accepted: Arc::default(),
+            refused: Arc::default(),
+            failing: Arc::default(),
+        };
+        let (accepted, refused, failing) = (
+            Arc::clone(&receiver.accepted),
+            Arc::clone(&receiver.refused),
+            Arc::clone(&receiver.failing),
+        );
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let body = read_request(&mut stream).await;
+                let status = if failing.load(Ordering::SeqCst) {
+                    refused.fetch_add(1, Ordering::SeqCst);
+                    "503 Service Unavailable"
+                } else {
+                    accepted
+                        .lock()
+                        .unwrap()
+                        .push(serde_json::from_slice(&body).unwrap());
+                    "200 OK"
+                };
+                let response =
+                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                let _ = stream.write_all(response.as_bytes()).await;
+            }
+        });
+        receiver
+    }
+
+    /// The dots of every change delivered so far.
+    fn delivered(&self) -> BTreeSet<(String, u64)> {
+        let bodies = self.accepted.lock().unwrap().clone();
+        let events: Vec<Json> = bodies
+            .iter()
+            .flat_map(|body| body["events"].as_array().unwrap().clone())
+            .map(|event| serde_json::json!({ "event": event["type"], "data": event["data"] }))
+            .collect();
+        dots(&events)
+    }
+}
+
+/// The body of one HTTP request with a content-length.
+async fn read_request(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut chunk = [0; 4096];
+    loop {
+        let read = stream.read(&mut chunk).await.unwrap();
+        bytes.extend_from_slice(&chunk[..read]);
+        let text = String::from_utf8_lossy(&bytes);
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length: usize = text[..end]
+                .lines()
+                .find_map(|line| {
+                    line.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse().unwrap())
+                })
+                .unwrap_or(0);
+            if bytes.len() >= end + 4 + length || read == 0 {
+                return bytes[end + 4..].to_vec();
+            }
+        }
+        if read == 0 {
+            return Vec::new();
+        }
+    }
+}
+
+async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "waited in vain for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn webhooks_deliver_every_change_through_failures_and_restarts() {
+    let dir = temporary_dir("stream-webhook");
+    let receiver = Receiver::start().await;
+    receiver.failing.store(true, Ordering::SeqCst);
+    let hook = format!("http://{}/hook", receiver.address);
+    let relay = Relay::start(&dir, &["--webhook", &hook]);
+    let mut erin = writer(&relay, 11, "tickets").await;
+    type_edits(&mut erin, "tickets", 0, 5).await;
+
+    // Refused at first, then retried until the receiver takes them.
+    wait_for("a refused delivery", || {
+        receiver.refused.load(Ordering::SeqCst) > 0
+    })
+    .await;
+    receiver.failing.store(false, Ordering::SeqCst);
+    let written_five = written(&erin, "tickets", 11);
+    wait_for("the first five changes", || {
+        receiver.delivered() == written_five
+    })
+    .await;
+    // The burst went out together.
+    assert_eq!(receiver.accepted.lock().unwrap().len(), 1);
+
+    // Changes the relay could not deliver before it stopped go out after a restart.
+    receiver.failing.store(true, Ordering::SeqCst);
+    let refused = receiver.refused.load(Ordering::SeqCst);
+    type_edits(&mut erin, "tickets", 5, 3).await;
+    wait_for("another refusal", || {
+        receiver.refused.load(Ordering::SeqCst) > refused
+    })
+    .await;
+    drop(erin);
+    assert!(relay.stop().success());
+    receiver.failing.store(false, Ordering::SeqCst);
+    let _relay = Relay::start(&dir, &["--webhook", &hook]);
+    let expected: BTreeSet<_> = (1..=8).map(|counter| ("11".to_string(), counter)).collect();
+    wait_for("all eight changes", || receiver.delivered() == expected).await;
 }

@@ -220,6 +220,20 @@ impl Store for SqliteStore {
             .map_err(failed)
     }
 
+    fn cursors(&mut self, name: &str) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut query = self
+            .db
+            .prepare_cached("SELECT doc, seq FROM cursors WHERE name = ?1 ORDER BY doc")
+            .map_err(failed)?;
+        query
+            .query_map(params![name], |row| {
+                Ok((row.get(0)?, row.get::<_, i64>(1)? as u64))
+            })
+            .map_err(failed)?
+            .collect::<Result<_, _>>()
+            .map_err(failed)
+    }
+
     fn set_cursor(&mut self, name: &str, doc: &str, seq: u64) -> Result<(), StoreError> {
         let seq = i64::try_from(seq).map_err(|_| StoreError("a sequence past 2^63".into()))?;
         self.db

@@ -42,6 +42,11 @@ pub struct Relay {
 impl Relay {
     /// Starts a relay on a free port with its data in `data_dir`.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Relay {
+        Self::start_with_env(data_dir, extra, &[])
+    }
+
+    /// [`start`](Self::start) with more environment variables.
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Relay {
         let mut child = Command::new(env!("CARGO_BIN_EXE_weft-relay"))
             .args(["serve", "--port", "0", "--data-dir"])
             .arg(data_dir)
@@ -49,6 +54,7 @@ impl Relay {
             .arg(data_dir)
             .args(extra)
             .env("WEFT_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

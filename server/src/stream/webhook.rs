@@ -1,0 +1,277 @@
+//! Webhooks: every change of every document POSTed as JSON to a URL, debounced per
+//! document (one request carries a burst), and retried with growing, jittered pauses
+//! until the receiver answers 2xx. Where a webhook is in each document is a durable
+//! cursor named `webhook:<url>`, so deliveries resume after a restart and every
+//! change arrives at least once (deduplicate by dot for exactly once).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1;
+use hyper::{Request, Uri};
+use hyper_util::rt::TokioIo;
+use serde_json::{Value as Json, json};
+use tokio::net::TcpStream;
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use super::{Follower, Start};
+use crate::store::{SqliteStore, Store, StoreError};
+
+/// How long changes of a document gather before they go out together.
+const DEBOUNCE: Duration = Duration::from_millis(500);
+/// Most events in one request; more go in the next one at once.
+const EVENTS_PER_REQUEST: usize = 256;
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LAST_RETRY: Duration = Duration::from_secs(300);
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A webhook's target, checked when the relay starts.
+#[derive(Clone, Debug)]
+pub struct Target {
+    url: String,
+    authority: String,
+    path: String,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|error| format!("webhook {url}: {error}"))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(format!(
+                "webhook {url}: only http:// is spoken; put a TLS proxy in front for https"
+            ));
+        }
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("webhook {url}: no host"))?;
+        let port = authority.port_u16().unwrap_or(80);
+        Ok(Self {
+            url: url.into(),
+            authority: format!("{}:{port}", authority.host()),
+            path: uri
+                .path_and_query()
+                .map_or_else(|| "/".into(), ToString::to_string),
+        })
+    }
+
+    fn cursor_name(&self) -> String {
+        format!("webhook:{}", self.url)
+    }
+}
+
+/// One document's pending delivery: when it is due, and how many attempts failed.
+struct Due {
+    at: Instant,
+    failures: u32,
+    /// Where to start for a document this webhook never delivered.
+    first_seq: u64,
+}
+
+/// Delivers to `target` until the relay stops.
+pub async fn run(
+    target: Target,
+    store_path: PathBuf,
+    mut appended: broadcast::Receiver<(String, u64)>,
+) {
+    let mut due: HashMap<String, Due> = HashMap::new();
+    // What was stored but not delivered before a restart.
+    match tokio::task::block_in_place(|| undelivered(&store_path, &target)) {
+        Ok(docs) => {
+            for doc in docs {
+                due.insert(
+                    doc,
+                    Due {
+                        at: Instant::now(),
+                        failures: 0,
+                        first_seq: 1,
+                    },
+                );
+            }
+        }
+        Err(error) => tracing::error!(%error, webhook = target.url, "reading cursors failed"),
+    }
+    loop {
+        let next = due.values().map(|d| d.at).min();
+        tokio::select! {
+            notice = appended.recv() => match notice {
+                Ok((doc, seq)) => {
+                    due.entry(doc).or_insert(Due {
+                        at: Instant::now() + DEBOUNCE,
+                        failures: 0,
+                        first_seq: seq,
+                    });
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, webhook = target.url, "webhook fell behind the relay's notices");
+                }
+                Err(RecvError::Closed) => return,
+            },
+            () = sleep_until(next) => {
+                let now = Instant::now();
+                let ready: Vec<String> = due
+                    .iter()
+                    .filter(|(_, d)| d.at <= now)
+                    .map(|(doc, _)| doc.clone())
+                    .collect();
+                for doc in ready {
+                    let Some(pending) = due.remove(&doc) else { continue };
+                    match deliver(&target, &store_path, &doc, pending.first_seq).await {
+                        Ok(Delivered::All) => {}
+                        Ok(Delivered::More) => {
+                            due.insert(doc, Due { at: Instant::now(), failures: 0, first_seq: 1 });
+                        }
+                        Err(error) => {
+                            let failures = pending.failures + 1;
+                            let pause = retry_pause(failures);
+                            tracing::warn!(webhook = target.url, doc, %error, ?pause, "delivery failed; trying again");
+                            due.insert(doc, Due { at: Instant::now() + pause, failures, first_seq: pending.first_seq });
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Exponential, capped, with full jitter: receivers that come back are not flooded.
+fn retry_pause(failures: u32) -> Duration {
+    let cap = FIRST_RETRY
+        .saturating_mul(1 << failures.min(16))
+        .min(LAST_RETRY);
+    cap.mul_f64(0.5 + rand::random::<f64>() / 2.0)
+}
+
+/// Documents with changes after the webhook's cursor.
+fn undelivered(store_path: &Path, target: &Target) -> Result<Vec<String>, StoreError> {
+    let mut store = SqliteStore::open(store_path)?;
+    let mut docs = Vec::new();
+    for (doc, seq) in store.cursors(&target.cursor_name())? {
+        if store.count_after(&doc, seq)? > 0 {
+            docs.push(doc);
+        }
+    }
+    Ok(docs)
+}
+
+enum Delivered {
+    All,
+    /// More than one request's worth: deliver again at once.
+    More,
+}
+
+/// Sends what `doc` holds after the webhook's cursor, and moves the cursor on.
+async fn deliver(
+    target: &Target,
+    store_path: &Path,
+    doc: &str,
+    first_seq: u64,
+) -> Result<Delivered, String> {
+    let name = target.cursor_name();
+    let (events, last) = tokio::task::block_in_place(|| {
+        let mut store = SqliteStore::open(store_path).map_err(|e| e.to_string())?;
+        let cursor = store
+            .cursor(&name, doc)
+            .map_err(|e| e.to_string())?
+            .unwrap_or(first_seq.saturating_sub(1));
+        let mut follower = Follower::start(store, doc.into(), Start::After(cursor))
+            .map_err(|_| format!("{doc:?} could not be read"))?;
+        let mut events = Vec::new();
+        let mut last = cursor;
+        while events.len() < EVENTS_PER_REQUEST {
+            let Some(event) = follower.next_stored().map_err(|e| e.to_string())? else {
+                break;
+            };
+            last = last.max(event.seq);
+            events.push(json!({ "type": event.kind, "seq": event.seq, "data": event.data }));
+        }
+        Ok::<_, String>((events, last))
+    })?;
+    if events.is_empty() {
+        return Ok(Delivered::All);
+    }
+    let full = events.len() == EVENTS_PER_REQUEST;
+    post(target, doc, &json!({ "doc": doc, "events": events })).await?;
+    tokio::task::block_in_place(|| {
+        SqliteStore::open(store_path).and_then(|mut store| store.set_cursor(&name, doc, last))
+    })
+    .map_err(|error| error.to_string())?;
+    Ok(if full {
+        Delivered::More
+    } else {
+        Delivered::All
+    })
+}
+
+async fn post(target: &Target, doc: &str, body: &Json) -> Result<(), String> {
+    let attempt = async {
+        let stream = TcpStream::connect(&target.authority)
+            .await
+            .map_err(|error| error.to_string())?;
+        let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|error| error.to_string())?;
+        tokio::spawn(connection);
+        let request = Request::post(&target.path)
+            .header("host", &target.authority)
+            .header("content-type", "application/json")
+            .header("x-weft-doc", doc)
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|error| error.to_string())?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|error| error.to_string())?;
+        let status = response.status();
+        let _ = response.into_body().collect().await;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("the receiver answered {status}"))
+        }
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, attempt)
+        .await
+        .map_err(|_| "the receiver did not answer in time".to_string())?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_http_urls_with_a_host_are_targets() {
+        let target = Target::parse("http://hooks.internal:9000/weft?team=1").unwrap();
+        assert_eq!(target.authority, "hooks.internal:9000");
+        assert_eq!(target.path, "/weft?team=1");
+        assert_eq!(
+            Target::parse("http://hooks.internal").unwrap().authority,
+            "hooks.internal:80"
+        );
+        assert!(Target::parse("https://example.com/hook").is_err());
+        assert!(Target::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn retry_pauses_grow_to_a_cap_with_jitter() {
+        for failures in 1..40 {
+            let pause = retry_pause(failures);
+            assert!(pause <= LAST_RETRY);
+            assert!(pause >= FIRST_RETRY.min(LAST_RETRY / 2));
+        }
+        assert!(retry_pause(20) >= LAST_RETRY / 2);
+    }
+}
