@@ -57,8 +57,8 @@ pub struct Options {
     /// snapshot.
     #[arg(long, env = "WEFT_RETAIN_DELTAS", default_value_t = 10_000)]
     retain_deltas: u64,
-    /// A URL every document's changes are POSTed to as JSON (http only); repeat it,
-    /// or separate URLs with commas.
+    /// A URL (http or https) every document's changes are POSTed to as JSON; repeat
+    /// it, or separate URLs with commas.
     #[arg(long = "webhook", env = "WEFT_WEBHOOKS", value_delimiter = ',')]
     webhooks: Vec<String>,
     /// UDP port for the mesh's gossip: setting it joins (or starts) a mesh.

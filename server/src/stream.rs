@@ -1,19 +1,20 @@
 //! Change streams for server-side consumers (indexers, notifications, agents, audit
-//! logs): every durable delta of a document, in the order the relay stored it, as
-//! Server-Sent Events, from a sequence number, a version vector, a named cursor or
-//! now, then live.
+//! logs): every durable delta of a document, in the order the relay stored it, from
+//! a sequence number, a version vector, a named cursor or now, then live; as
+//! Server-Sent Events, or on a WebSocket.
 //!
-//! `GET /changes?doc=D&from=N|now` (or `&version=HEX`, or `&cursor=NAME`) answers with
-//! `change` events (id: the sequence number; data: JSON, see `event`), then
+//! `GET /changes?doc=D&from=N|now` (or `&version=HEX`, or `&cursor=NAME`) answers
+//! with `change` events (id: the sequence number; data: JSON, see `event`), then
 //! `up-to-date` once the backlog is read, then live `change` events. A consumer that
-//! asks for changes compacted into a snapshot gets `must-refetch` and a `snapshot`
-//! event, then the changes after it. `POST /cursors?doc=D&name=C&seq=N` stores a
-//! named cursor durably; streams opened with `cursor=C` resume after it, so a
-//! consumer that acknowledges what it processed gets every change at least once, and
-//! exactly once after deduplicating by dot.
+//! asks for changes pruned from the log gets `must-refetch` and a `snapshot` event,
+//! then the changes after it. Asked with a WebSocket upgrade, the same events come
+//! as JSON text messages. `POST /cursors?doc=D&name=C&seq=N` (or `{"ack": N}` on the
+//! WebSocket) stores a named cursor durably; streams opened with `cursor=C` resume
+//! after it, so a consumer that acknowledges what it processed gets every change at
+//! least once, and exactly once after deduplicating by dot.
 //!
 //! Streams read the store through their own connection, a bounded batch at a time,
-//! and the response body is only filled as fast as the consumer reads it.
+//! and only as fast as the consumer reads.
 
 mod event;
 mod follower;
@@ -26,10 +27,13 @@ use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json, json};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -53,10 +57,13 @@ fn open_store(path: &Path) -> Result<SqliteStore, StoreError> {
     tokio::task::block_in_place(|| SqliteStore::open(path))
 }
 
-/// `GET /changes`: a document's changes as Server-Sent Events.
+/// `GET /changes`: a document's changes as Server-Sent Events, or, asked with a
+/// WebSocket upgrade, as JSON text messages (`{"type", "seq", "data"}`) on a
+/// WebSocket, where the consumer may send `{"ack": seq}` to move its cursor.
 pub async fn changes(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     let Some(doc) = query.get("doc").cloned() else {
         return bad_request("name the document: ?doc=...");
@@ -107,6 +114,10 @@ pub async fn changes(
             return bad_request(format!("the stored document cannot be read: {error}"));
         }
     };
+    if let Ok(upgrade) = upgrade {
+        let cursor = query.get("cursor").cloned();
+        return upgrade.on_upgrade(move |socket| over_websocket(socket, live, state, cursor));
+    }
     let events = futures_util::stream::unfold(live, |mut live| async move {
         let event = live.next().await?;
         let sse = Event::default()
@@ -118,6 +129,50 @@ pub async fn changes(
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// Sends a stream's events as JSON text messages until either side stops; a
+/// consumer with a cursor acknowledges with `{"ack": seq}`.
+async fn over_websocket(
+    mut socket: WebSocket,
+    mut live: Live,
+    state: Arc<AppState>,
+    cursor: Option<String>,
+) {
+    loop {
+        tokio::select! {
+            event = live.next() => {
+                let Some(event) = event else { break };
+                let text = json!({ "type": event.kind, "seq": event.seq, "data": event.data });
+                if socket.send(Message::Text(text.to_string().into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let seq = serde_json::from_str::<Json>(&text).ok().and_then(|ack| ack["ack"].as_u64());
+                    let (Some(seq), Some(name)) = (seq, &cursor) else {
+                        let _ = socket
+                            .send(Message::Close(Some(CloseFrame {
+                                code: 1003,
+                                reason: "send {\"ack\": seq} on a stream opened with a cursor".into(),
+                            })))
+                            .await;
+                        break;
+                    };
+                    let stored = open_store(&state.store_path).and_then(|mut store| {
+                        tokio::task::block_in_place(|| store.set_cursor(name, live.follower.doc(), seq))
+                    });
+                    if let Err(error) = stored {
+                        tracing::error!(%error, "storing a cursor failed");
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
 }
 
 /// `POST /cursors`: records that consumer `name` processed `doc` up to `seq`.

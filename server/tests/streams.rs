@@ -454,3 +454,55 @@ async fn webhooks_deliver_every_change_through_failures_and_restarts() {
     let expected: BTreeSet<_> = (1..=8).map(|counter| ("11".to_string(), counter)).collect();
     wait_for("all eight changes", || receiver.delivered() == expected).await;
 }
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket stream's events, as `tail` prints them, until `up-to-date`.
+async fn read_until_up_to_date(socket: &mut Socket) -> Vec<Json> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    let mut events = Vec::new();
+    loop {
+        let frame = tokio::time::timeout(WAIT, socket.next()).await.unwrap();
+        let Some(Ok(Frame::Text(text))) = frame else {
+            continue;
+        };
+        let event: Json = serde_json::from_str(&text).unwrap();
+        if event["type"] == "up-to-date" {
+            return events;
+        }
+        events.push(serde_json::json!({ "event": event["type"], "data": event["data"] }));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_over_a_websocket_acknowledges_on_the_same_socket() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Frame;
+
+    let dir = temporary_dir("stream-websocket");
+    let relay = Relay::start(&dir, &[]);
+    let mut fay = writer(&relay, 12, "board").await;
+    type_edits(&mut fay, "board", 0, 3).await;
+    let url = format!("ws://{}/changes?doc=board&cursor=bot", relay.address);
+
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let first = read_until_up_to_date(&mut socket).await;
+    assert_eq!(dots(&first), written(&fay, "board", 12));
+    let acked = seqs(&first)[1];
+    socket
+        .send(Frame::Text(format!("{{\"ack\":{acked}}}").into()))
+        .await
+        .unwrap();
+    // The relay reads the acknowledgement before the close: once the socket has
+    // ended, the cursor is stored.
+    socket.close(None).await.unwrap();
+    tokio::time::timeout(WAIT, async { while socket.next().await.is_some() {} })
+        .await
+        .unwrap();
+
+    let (mut socket, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let resumed = read_until_up_to_date(&mut socket).await;
+    assert_eq!(seqs(&resumed), [seqs(&first)[2]]);
+}

@@ -1,6 +1,6 @@
 //! Webhooks: every change of every document POSTed as JSON to a URL, debounced per
 //! document (one request carries a burst), and retried with growing, jittered pauses
-//! until the receiver answers 2xx. Where a webhook is in each document is a durable
+//! until the receiver answers 2xx, over http or https. Where a webhook is in each document is a durable
 //! cursor named `webhook:<url>`, so deliveries resume after a restart and every
 //! change arrives at least once (deduplicate by dot for exactly once).
 
@@ -10,11 +10,12 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::client::conn::http1;
 use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use serde_json::{Value as Json, json};
-use tokio::net::TcpStream;
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -34,8 +35,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone, Debug)]
 pub struct Target {
     url: String,
-    authority: String,
-    path: String,
+    uri: Uri,
 }
 
 impl Target {
@@ -43,21 +43,17 @@ impl Target {
         let uri: Uri = url
             .parse()
             .map_err(|error| format!("webhook {url}: {error}"))?;
-        if uri.scheme_str() != Some("http") {
+        if !matches!(uri.scheme_str(), Some("http" | "https")) {
             return Err(format!(
-                "webhook {url}: only http:// is spoken; put a TLS proxy in front for https"
+                "webhook {url}: the URL starts with http:// or https://"
             ));
         }
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("webhook {url}: no host"))?;
-        let port = authority.port_u16().unwrap_or(80);
+        if uri.host().is_none_or(str::is_empty) {
+            return Err(format!("webhook {url}: no host"));
+        }
         Ok(Self {
             url: url.into(),
-            authority: format!("{}:{port}", authority.host()),
-            path: uri
-                .path_and_query()
-                .map_or_else(|| "/".into(), ToString::to_string),
+            uri,
         })
     }
 
@@ -74,12 +70,25 @@ struct Due {
     first_seq: u64,
 }
 
+type HttpClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// An HTTP/1.1 client for http and https (rustls, with the Mozilla roots).
+fn client() -> HttpClient {
+    let connector = HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
 /// Delivers to `target` until the relay stops.
 pub async fn run(
     target: Target,
     store_path: PathBuf,
     mut appended: broadcast::Receiver<(String, u64)>,
 ) {
+    let client = client();
     let mut due: HashMap<String, Due> = HashMap::new();
     // What was stored but not delivered before a restart.
     match tokio::task::block_in_place(|| undelivered(&store_path, &target)) {
@@ -122,7 +131,7 @@ pub async fn run(
                     .collect();
                 for doc in ready {
                     let Some(pending) = due.remove(&doc) else { continue };
-                    match deliver(&target, &store_path, &doc, pending.first_seq).await {
+                    match deliver(&client, &target, &store_path, &doc, pending.first_seq).await {
                         Ok(Delivered::All) => {}
                         Ok(Delivered::More) => {
                             due.insert(doc, Due { at: Instant::now(), failures: 0, first_seq: 1 });
@@ -175,6 +184,7 @@ enum Delivered {
 
 /// Sends what `doc` holds after the webhook's cursor, and moves the cursor on.
 async fn deliver(
+    client: &HttpClient,
     target: &Target,
     store_path: &Path,
     doc: &str,
@@ -204,7 +214,13 @@ async fn deliver(
         return Ok(Delivered::All);
     }
     let full = events.len() == EVENTS_PER_REQUEST;
-    post(target, doc, &json!({ "doc": doc, "events": events })).await?;
+    post(
+        client,
+        target,
+        doc,
+        &json!({ "doc": doc, "events": events }),
+    )
+    .await?;
     tokio::task::block_in_place(|| {
         SqliteStore::open(store_path).and_then(|mut store| store.set_cursor(&name, doc, last))
     })
@@ -216,23 +232,15 @@ async fn deliver(
     })
 }
 
-async fn post(target: &Target, doc: &str, body: &Json) -> Result<(), String> {
+async fn post(client: &HttpClient, target: &Target, doc: &str, body: &Json) -> Result<(), String> {
     let attempt = async {
-        let stream = TcpStream::connect(&target.authority)
-            .await
-            .map_err(|error| error.to_string())?;
-        let (mut sender, connection) = http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|error| error.to_string())?;
-        tokio::spawn(connection);
-        let request = Request::post(&target.path)
-            .header("host", &target.authority)
+        let request = Request::post(target.uri.clone())
             .header("content-type", "application/json")
             .header("x-weft-doc", doc)
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|error| error.to_string())?;
-        let response = sender
-            .send_request(request)
+        let response = client
+            .request(request)
             .await
             .map_err(|error| error.to_string())?;
         let status = response.status();
@@ -253,15 +261,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_plain_http_urls_with_a_host_are_targets() {
+    fn targets_are_http_or_https_urls_with_a_host() {
         let target = Target::parse("http://hooks.internal:9000/weft?team=1").unwrap();
-        assert_eq!(target.authority, "hooks.internal:9000");
-        assert_eq!(target.path, "/weft?team=1");
-        assert_eq!(
-            Target::parse("http://hooks.internal").unwrap().authority,
-            "hooks.internal:80"
-        );
-        assert!(Target::parse("https://example.com/hook").is_err());
+        assert_eq!(target.uri.host(), Some("hooks.internal"));
+        assert!(Target::parse("https://example.com/hook").is_ok());
+        assert!(Target::parse("ftp://example.com/hook").is_err());
+        assert!(Target::parse("/relative").is_err());
         assert!(Target::parse("not a url").is_err());
     }
 
