@@ -89,6 +89,7 @@ pub async fn run(
     mut appended: broadcast::Receiver<(String, u64)>,
 ) {
     let client = client();
+    let mut readers = HashMap::new();
     let mut due: HashMap<String, Due> = HashMap::new();
     // What was stored but not delivered before a restart.
     match tokio::task::block_in_place(|| undelivered(&store_path, &target)) {
@@ -131,7 +132,7 @@ pub async fn run(
                     .collect();
                 for doc in ready {
                     let Some(pending) = due.remove(&doc) else { continue };
-                    match deliver(&client, &target, &store_path, &doc, pending.first_seq).await {
+                    match deliver(&client, &target, &store_path, &mut readers, &doc, pending.first_seq).await {
                         Ok(Delivered::All) => {}
                         Ok(Delivered::More) => {
                             due.insert(doc, Due { at: Instant::now(), failures: 0, first_seq: 1 });
@@ -182,45 +183,72 @@ enum Delivered {
     More,
 }
 
+/// A document's reader for one webhook, kept between deliveries so that its copy of
+/// the document is not rebuilt each time; and a batch it read but could not
+/// deliver yet.
+struct Reader {
+    follower: Follower,
+    unsent: Option<(Vec<Json>, u64)>,
+}
+
+/// Readers kept at once; another document's evicts one (its durable cursor says
+/// where to start again).
+const READERS: usize = 64;
+
 /// Sends what `doc` holds after the webhook's cursor, and moves the cursor on.
 async fn deliver(
     client: &HttpClient,
     target: &Target,
     store_path: &Path,
+    readers: &mut HashMap<String, Reader>,
     doc: &str,
     first_seq: u64,
 ) -> Result<Delivered, String> {
     let name = target.cursor_name();
-    let (events, last) = tokio::task::block_in_place(|| {
-        let mut store = SqliteStore::open(store_path).map_err(|e| e.to_string())?;
-        let cursor = store
-            .cursor(&name, doc)
-            .map_err(|e| e.to_string())?
-            .unwrap_or(first_seq.saturating_sub(1));
-        let mut follower = Follower::start(store, doc.into(), Start::After(cursor))
-            .map_err(|_| format!("{doc:?} could not be read"))?;
-        let mut events = Vec::new();
-        let mut last = cursor;
-        while events.len() < EVENTS_PER_REQUEST {
-            let Some(event) = follower.next_stored().map_err(|e| e.to_string())? else {
-                break;
-            };
-            last = last.max(event.seq);
-            events.push(json!({ "type": event.kind, "seq": event.seq, "data": event.data }));
+    if !readers.contains_key(doc) {
+        if readers.len() >= READERS
+            && let Some(evicted) = readers.keys().next().cloned()
+        {
+            readers.remove(&evicted);
         }
-        Ok::<_, String>((events, last))
-    })?;
+        let follower = tokio::task::block_in_place(|| {
+            let mut store = SqliteStore::open(store_path).map_err(|e| e.to_string())?;
+            let cursor = store
+                .cursor(&name, doc)
+                .map_err(|e| e.to_string())?
+                .unwrap_or(first_seq.saturating_sub(1));
+            Follower::start(store, doc.into(), Start::After(cursor))
+                .map_err(|_| format!("{doc:?} could not be read"))
+        })?;
+        readers.insert(
+            doc.into(),
+            Reader {
+                follower,
+                unsent: None,
+            },
+        );
+    }
+    let reader = readers.get_mut(doc).expect("inserted above");
+    let batch = match reader.unsent.take() {
+        Some(batch) => Ok(batch),
+        None => tokio::task::block_in_place(|| read_batch(&mut reader.follower)),
+    };
+    let (events, last) = match batch {
+        Ok(batch) => batch,
+        Err(error) => {
+            readers.remove(doc);
+            return Err(error.to_string());
+        }
+    };
     if events.is_empty() {
         return Ok(Delivered::All);
     }
     let full = events.len() == EVENTS_PER_REQUEST;
-    post(
-        client,
-        target,
-        doc,
-        &json!({ "doc": doc, "events": events }),
-    )
-    .await?;
+    let body = json!({ "doc": doc, "events": events });
+    if let Err(error) = post(client, target, doc, &body).await {
+        reader.unsent = Some((events, last));
+        return Err(error);
+    }
     tokio::task::block_in_place(|| {
         SqliteStore::open(store_path).and_then(|mut store| store.set_cursor(&name, doc, last))
     })
@@ -230,6 +258,20 @@ async fn deliver(
     } else {
         Delivered::All
     })
+}
+
+/// The next request's worth of events, and the sequence number they reach.
+fn read_batch(follower: &mut Follower) -> Result<(Vec<Json>, u64), StoreError> {
+    let mut events = Vec::new();
+    let mut last = follower.cursor();
+    while events.len() < EVENTS_PER_REQUEST {
+        let Some(event) = follower.next_stored()? else {
+            break;
+        };
+        last = last.max(event.seq);
+        events.push(json!({ "type": event.kind, "seq": event.seq, "data": event.data }));
+    }
+    Ok((events, last))
 }
 
 async fn post(client: &HttpClient, target: &Target, doc: &str, body: &Json) -> Result<(), String> {
