@@ -191,6 +191,14 @@ async fn upgrade(
                 .into_response();
         }
     };
+    // Alone, a relay could never acknowledge such a client: say so at once.
+    if durability > 1 && state.mesh.is_none() {
+        return (
+            StatusCode::BAD_REQUEST,
+            "this relay is not in a mesh: a durability above 1 needs one (docs/mesh.md)\n",
+        )
+            .into_response();
+    }
     let slot = Slot::take(&state);
     if state.metrics.connections.load(Ordering::Relaxed) > state.limits.max_connections {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();

@@ -221,6 +221,19 @@ fn token(secret: &str, doc: &str, scope: &str, ttl: &str) -> String {
 }
 
 #[tokio::test]
+async fn a_relay_alone_refuses_a_durability_it_cannot_give() {
+    let dir = temporary_dir("durability");
+    let relay = Relay::start(&dir, &[]);
+    let url = |durability: &str| format!("ws://{}/sync?durability={durability}", relay.address);
+    let Err(refused) = Client::connect(&url("2"), 1).await else {
+        panic!("a relay outside a mesh took durability 2");
+    };
+    assert!(refused.contains("400"), "{refused}");
+    assert!(Client::connect(&url("99"), 2).await.is_err());
+    assert!(Client::connect(&url("1"), 3).await.is_ok());
+}
+
+#[tokio::test]
 async fn tokens_decide_who_reads_and_who_writes() {
     let dir = temporary_dir("auth");
     let relay = Relay::start(&dir, &["--secret", "s3cret"]);
