@@ -107,7 +107,8 @@ struct Kept {
     payload: Option<Vec<u8>>,
     /// Whether the update answers a subscribe.
     catch_up: bool,
-    /// The document's version before the update, and how many changes waited then.
+    /// The document's version before a live update (none for a catch-up), and how
+    /// many changes waited then.
     before: Option<VersionVector>,
     pending_before: usize,
     /// A presence's clock, to forward it with.
@@ -298,7 +299,13 @@ impl<S: Store> Hub<S> {
             return self.refuse(id, &reason);
         }
         let mut kept = Kept::of(&message);
-        if let Message::Update { doc, .. } = &message
+        // What an update is forwarded as depends on the version before it; a
+        // catch-up is never forwarded as it came.
+        if let Message::Update {
+            doc,
+            catch_up: false,
+            ..
+        } = &message
             && let Some(room) = self.rooms.get(doc)
         {
             kept.before = Some(room.doc.version().clone());
@@ -430,7 +437,7 @@ impl<S: Store> Hub<S> {
                 // came, encoded once for all of them.
                 let as_it_came = match (&kept.before, &kept.payload) {
                     (Some(before), Some(payload))
-                        if !kept.catch_up && imported.pending == 0 && kept.pending_before == 0 =>
+                        if imported.pending == 0 && kept.pending_before == 0 =>
                     {
                         Some((before, payload.as_slice()))
                     }
@@ -727,14 +734,15 @@ impl<S: Store> Hub<S> {
         }
         let snapshot = room.doc.export_snapshot(SnapshotMode::Full);
         let version = encoded_version(&room.doc);
-        match self.store.write_snapshot(name, &snapshot, &version) {
-            Ok(()) => room.logged = 0,
+        let through = match self.store.write_snapshot(name, &snapshot, &version) {
+            Ok(through) => through,
             Err(error) => {
                 tracing::error!(doc = name, %error, "writing a snapshot failed");
                 return;
             }
-        }
-        if let Err(error) = self.prune(name) {
+        };
+        room.logged = 0;
+        if let Err(error) = self.prune(name, through) {
             tracing::error!(doc = name, %error, "pruning the log failed");
         }
     }
@@ -742,15 +750,13 @@ impl<S: Store> Hub<S> {
     /// Keeps a document's log to the retention window: older deltas that a snapshot
     /// folded in are folded into the document's base too, and dropped. Pruning waits
     /// until the window is half full again, so it happens in batches.
-    fn prune(&mut self, name: &str) -> Result<(), StoreError> {
-        let (pruned, base) = self.store.base(name)?.unwrap_or_default();
-        let count = self.store.count_after(name, pruned)?;
+    fn prune(&mut self, name: &str, through: u64) -> Result<(), StoreError> {
+        // The log holds only the deltas after the base.
+        let count = self.store.count_after(name, 0)?;
         if count <= self.retain + self.retain / 2 {
             return Ok(());
         }
-        let Some((through, _)) = self.store.snapshot(name)? else {
-            return Ok(());
-        };
+        let (pruned, base) = self.store.base(name)?.unwrap_or_default();
         let surplus = usize::try_from(count - self.retain).unwrap_or(usize::MAX);
         let folded: Vec<(u64, Vec<u8>)> = self
             .store

@@ -92,13 +92,14 @@ pub trait Store: Send {
     /// Returns the deltas' sequence numbers, in order.
     fn append(&mut self, batch: &Batch) -> Result<Vec<u64>, StoreError>;
     /// Makes `snapshot` (at `version`) the document's state as of every delta
-    /// appended before this call.
+    /// appended before this call; returns the sequence number of the last delta it
+    /// folds in.
     fn write_snapshot(
         &mut self,
         doc: &str,
         snapshot: &[u8],
         version: &[u8],
-    ) -> Result<(), StoreError>;
+    ) -> Result<u64, StoreError>;
     /// The state before the document's log (after the deltas pruned so far) and the
     /// sequence number of the last pruned delta, if any were.
     fn base(&mut self, doc: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError>;

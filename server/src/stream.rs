@@ -116,7 +116,7 @@ pub async fn changes(
     };
     if let Ok(upgrade) = upgrade {
         let cursor = query.get("cursor").cloned();
-        return upgrade.on_upgrade(move |socket| over_websocket(socket, live, state, cursor));
+        return upgrade.on_upgrade(move |socket| over_websocket(socket, live, cursor));
     }
     let events = futures_util::stream::unfold(live, |mut live| async move {
         let event = live.next().await?;
@@ -133,12 +133,7 @@ pub async fn changes(
 
 /// Sends a stream's events as JSON text messages until either side stops; a
 /// consumer with a cursor acknowledges with `{"ack": seq}`.
-async fn over_websocket(
-    mut socket: WebSocket,
-    mut live: Live,
-    state: Arc<AppState>,
-    cursor: Option<String>,
-) {
+async fn over_websocket(mut socket: WebSocket, mut live: Live, cursor: Option<String>) {
     loop {
         tokio::select! {
             event = live.next() => {
@@ -160,9 +155,8 @@ async fn over_websocket(
                             .await;
                         break;
                     };
-                    let stored = open_store(&state.store_path).and_then(|mut store| {
-                        tokio::task::block_in_place(|| store.set_cursor(name, live.follower.doc(), seq))
-                    });
+                    let stored =
+                        tokio::task::block_in_place(|| live.follower.save_cursor(name, seq));
                     if let Err(error) = stored {
                         tracing::error!(%error, "storing a cursor failed");
                         break;

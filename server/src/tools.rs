@@ -113,19 +113,17 @@ pub fn compact(data_dir: &Path) -> Result {
             println!("{doc}: skipped, changes in it wait for ones never received");
             continue;
         }
-        store.write_snapshot(
+        let through = store.write_snapshot(
             &doc,
             &document.export_snapshot(SnapshotMode::Full),
             &encoded_version(&document),
         )?;
         // Change streams from before this point will be told to start over.
-        if let Some((through, _)) = store.snapshot(&doc)? {
-            store.prune(
-                &doc,
-                through,
-                &document.export_snapshot(SnapshotMode::Shallow),
-            )?;
-        }
+        store.prune(
+            &doc,
+            through,
+            &document.export_snapshot(SnapshotMode::Shallow),
+        )?;
         println!("{doc}: compacted");
     }
     Ok(())

@@ -478,16 +478,17 @@ impl SyncSession {
             }
             let sync = &self.docs[&doc];
             let overdue = now.saturating_sub(sync.last_send_at) >= self.config.retry_ms;
-            // The peer holds what it acknowledged and what it sent: anything else
-            // sent to it may have been lost.
-            let mut held = sync.acked.clone();
-            held.merge(&sync.peer_sent);
             if sync.peer_subscribed
                 && overdue
                 && let Some(document) = documents.document(&doc)
-                && !held.includes(document.version())
             {
-                self.send_changes(now, &doc, document, &held, false);
+                // The peer holds what it acknowledged and what it sent: anything else
+                // sent to it may have been lost.
+                let mut held = sync.acked.clone();
+                held.merge(&sync.peer_sent);
+                if !held.includes(document.version()) {
+                    self.send_changes(now, &doc, document, &held, false);
+                }
             }
             if let Some((seq, due)) = self.docs[&doc].ack_pending
                 && now >= due

@@ -92,8 +92,11 @@ impl<S: Store> Hub<S> {
 
     /// Changes the stats of the peer at the other end of link `id`.
     pub(super) fn link_stats(&self, id: ConnectionId, change: impl FnOnce(&mut Peer)) {
+        let Some(mesh) = &self.mesh else {
+            return;
+        };
         if let Some(node) = self.connections.get(&id).and_then(|c| c.access.peer()) {
-            self.peer_stats(node, change);
+            mesh.peer(node, change);
         }
     }
 

@@ -68,6 +68,22 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// One row of `(sequence number, bytes)` for `doc`, if there is one.
+    fn sequence_and_bytes(
+        &self,
+        query: &str,
+        doc: &str,
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        self.db
+            .query_row(query, params![doc], |row| {
+                Ok((row.get::<_, i64>(0)? as u64, row.get(1)?))
+            })
+            .optional()
+            .map_err(failed)
+    }
+}
+
 impl Store for SqliteStore {
     fn load(&mut self, doc: &str) -> Result<Stored, StoreError> {
         let (through, snapshot) = match self.snapshot(doc)? {
@@ -106,35 +122,30 @@ impl Store for SqliteStore {
         doc: &str,
         snapshot: &[u8],
         version: &[u8],
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let transaction = self.db.transaction().map_err(failed)?;
         record_version(&transaction, doc, version)?;
-        transaction
-            .execute(
+        let through = transaction
+            .query_row(
                 "INSERT INTO snapshots (doc, bytes, through)
                  VALUES (?1, ?2, (SELECT COALESCE(MAX(id), 0) FROM deltas WHERE doc = ?1))
                  ON CONFLICT (doc) DO UPDATE
-                 SET bytes = excluded.bytes, through = MAX(through, excluded.through)",
+                 SET bytes = excluded.bytes, through = MAX(through, excluded.through)
+                 RETURNING through",
                 params![doc, snapshot],
+                |row| row.get::<_, i64>(0),
             )
             .map_err(failed)?;
-        transaction.commit().map_err(failed)
+        transaction.commit().map_err(failed)?;
+        Ok(through as u64)
     }
 
     fn base(&mut self, doc: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        self.db
-            .query_row(
-                "SELECT pruned, bytes FROM bases WHERE doc = ?1",
-                params![doc],
-                |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)),
-            )
-            .optional()
-            .map_err(failed)
+        self.sequence_and_bytes("SELECT pruned, bytes FROM bases WHERE doc = ?1", doc)
     }
 
     fn prune(&mut self, doc: &str, pruned: u64, base: &[u8]) -> Result<(), StoreError> {
-        let pruned =
-            i64::try_from(pruned).map_err(|_| StoreError("a sequence past 2^63".into()))?;
+        let pruned = sequence(pruned)?;
         let transaction = self.db.transaction().map_err(failed)?;
         transaction
             .execute(
@@ -175,14 +186,7 @@ impl Store for SqliteStore {
     }
 
     fn snapshot(&mut self, doc: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        self.db
-            .query_row(
-                "SELECT through, bytes FROM snapshots WHERE doc = ?1",
-                params![doc],
-                |row| Ok((row.get::<_, i64>(0)? as u64, row.get(1)?)),
-            )
-            .optional()
-            .map_err(failed)
+        self.sequence_and_bytes("SELECT through, bytes FROM snapshots WHERE doc = ?1", doc)
     }
 
     fn deltas_after(
@@ -235,7 +239,7 @@ impl Store for SqliteStore {
     }
 
     fn set_cursor(&mut self, name: &str, doc: &str, seq: u64) -> Result<(), StoreError> {
-        let seq = i64::try_from(seq).map_err(|_| StoreError("a sequence past 2^63".into()))?;
+        let seq = sequence(seq)?;
         self.db
             .execute(
                 "INSERT INTO cursors (name, doc, seq) VALUES (?1, ?2, ?3)
@@ -257,6 +261,11 @@ impl Store for SqliteStore {
             .collect::<Result<_, _>>()
             .map_err(failed)
     }
+}
+
+/// A sequence number as SQLite stores it.
+fn sequence(seq: u64) -> Result<i64, StoreError> {
+    i64::try_from(seq).map_err(|_| StoreError("a sequence number past 2^63".into()))
 }
 
 fn record_version(db: &Connection, doc: &str, version: &[u8]) -> Result<(), StoreError> {

@@ -188,6 +188,12 @@ impl Follower {
         &self.doc
     }
 
+    /// Records on the follower's own connection that consumer `name` processed the
+    /// document up to `seq`.
+    pub fn save_cursor(&mut self, name: &str, seq: u64) -> Result<(), StoreError> {
+        self.store.set_cursor(name, &self.doc, seq)
+    }
+
     /// The next event: from what is ready, then from the store; `None` once it has
     /// read everything stored.
     pub fn next_stored(&mut self) -> Result<Option<StreamEvent>, StoreError> {

@@ -249,10 +249,8 @@ async fn deliver(
         reader.unsent = Some((events, last));
         return Err(error);
     }
-    tokio::task::block_in_place(|| {
-        SqliteStore::open(store_path).and_then(|mut store| store.set_cursor(&name, doc, last))
-    })
-    .map_err(|error| error.to_string())?;
+    tokio::task::block_in_place(|| reader.follower.save_cursor(&name, last))
+        .map_err(|error| error.to_string())?;
     Ok(if full {
         Delivered::More
     } else {
