@@ -20,6 +20,7 @@ use tower_http::services::ServeDir;
 use crate::auth::{self, Access};
 use crate::connection::{self, OUTGOING_CAPACITY};
 use crate::hub::{Input, Outgoing};
+use crate::lock::{self, Locks};
 use crate::mesh::{MeshView, link};
 use crate::metrics::Metrics;
 use crate::stream;
@@ -33,6 +34,13 @@ pub struct Limits {
     pub max_message: usize,
 }
 
+/// Where change streams read: the store's file (on connections of their own), and
+/// which document's log grew, up to which sequence number (from the hub).
+pub struct Changes {
+    pub store_path: PathBuf,
+    pub appended: broadcast::Sender<(String, u64)>,
+}
+
 /// What the handlers share.
 pub struct AppState {
     pub hub: mpsc::Sender<Input>,
@@ -42,10 +50,8 @@ pub struct AppState {
     pub ready: AtomicBool,
     /// This relay's view of the mesh, when it is in one.
     pub mesh: Option<Arc<MeshView>>,
-    /// The store's file, which change streams read on connections of their own.
-    pub store_path: PathBuf,
-    /// Which document's log grew, up to which sequence number (from the hub).
-    pub appended: broadcast::Sender<(String, u64)>,
+    pub changes: Changes,
+    pub locks: Arc<Locks>,
     next_id: AtomicU64,
 }
 
@@ -56,8 +62,8 @@ impl AppState {
         secret: Option<Vec<u8>>,
         limits: Limits,
         mesh: Option<Arc<MeshView>>,
-        store_path: PathBuf,
-        appended: broadcast::Sender<(String, u64)>,
+        changes: Changes,
+        locks: Arc<Locks>,
     ) -> Self {
         Self {
             hub,
@@ -66,8 +72,8 @@ impl AppState {
             limits,
             ready: AtomicBool::new(true),
             mesh,
-            store_path,
-            appended,
+            changes,
+            locks,
             next_id: AtomicU64::new(1),
         }
     }
@@ -88,6 +94,8 @@ pub fn router(state: Arc<AppState>, static_dir: PathBuf) -> Router {
         .route("/changes", get(stream::changes))
         .route("/cursors", post(stream::acknowledge))
         .route("/mesh/link", get(mesh_link))
+        .route("/locks", get(lock::api::get))
+        .route("/locks/{op}", post(lock::api::post))
         .fallback_service(ServeDir::new(static_dir))
         .with_state(state)
 }
@@ -208,6 +216,8 @@ async fn upgrade(
     let (outgoing, receiver) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
     let hub = state.hub.clone();
     let max_message = state.limits.max_message;
+    let locks = Arc::clone(&state.locks);
+    let connection_access = access.clone();
     upgrade
         // The read buffer is allocated up front and kept for the connection's life:
         // small, since most connections idle; a larger message is still read whole.
@@ -231,7 +241,16 @@ async fn upgrade(
                 .await
                 .is_ok()
             {
-                connection::serve(socket, id, hub, receiver, max_message).await;
+                connection::serve(
+                    socket,
+                    id,
+                    hub,
+                    receiver,
+                    max_message,
+                    locks,
+                    connection_access,
+                )
+                .await;
             }
         })
 }

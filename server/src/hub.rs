@@ -50,6 +50,19 @@ pub enum Input {
     Closed {
         id: ConnectionId,
     },
+    /// A correctness lock's latest token: guards showing an older one are stale.
+    Fence {
+        lock: String,
+        token: u64,
+    },
+    /// The connection's writes to `doc` show `token` of the correctness `lock`, and
+    /// the document is guarded by that lock from now on.
+    Guard {
+        id: ConnectionId,
+        doc: String,
+        lock: String,
+        token: u64,
+    },
     /// Time passes: retries, presence expiry, idle documents.
     Tick,
     /// Write everything down and stop; the reply says it is done.
@@ -80,6 +93,8 @@ struct Connection {
     outgoing: mpsc::Sender<Outgoing>,
     replica: Option<ReplicaId>,
     docs: BTreeSet<String>,
+    /// Per guarded document, the lock and token this connection's writes show.
+    guards: BTreeMap<String, (String, u64)>,
     /// When this link was last sent every document's digest.
     digest_sent_at: Option<Instant>,
 }
@@ -98,6 +113,8 @@ struct Room {
     presence: BTreeMap<ReplicaId, (u64, Option<Vec<u8>>)>,
     logged: usize,
     last_used: Instant,
+    /// The correctness lock whose latest token every write must show.
+    guard: Option<String>,
 }
 
 /// What the hub keeps of a message it hands over to a session (decoded once).
@@ -167,6 +184,8 @@ pub struct Hub<S> {
     appended: broadcast::Sender<(String, u64)>,
     /// Deltas kept per document after a snapshot folded them in, for change streams.
     retain: u64,
+    /// The latest token of each correctness lock the hub heard of.
+    fences: BTreeMap<String, u64>,
 }
 
 impl<S: Store> Hub<S> {
@@ -196,6 +215,7 @@ impl<S: Store> Hub<S> {
             digests,
             appended,
             retain,
+            fences: BTreeMap::new(),
         };
         hub.publish_digest();
         hub
@@ -239,6 +259,16 @@ impl<S: Store> Hub<S> {
             Input::Received { id, bytes } => self.received(id, &bytes),
             Input::Mesh { id, text } => self.mesh_message(id, &text),
             Input::Closed { id } => self.closed(id),
+            Input::Fence { lock, token } => {
+                let latest = self.fences.entry(lock).or_default();
+                *latest = (*latest).max(token);
+            }
+            Input::Guard {
+                id,
+                doc,
+                lock,
+                token,
+            } => self.guard(id, doc, lock, token),
             Input::Tick => self.tick(),
             Input::Shutdown(_) => unreachable!("handled by run"),
         }
@@ -266,6 +296,7 @@ impl<S: Store> Hub<S> {
             outgoing,
             replica: None,
             docs: BTreeSet::new(),
+            guards: BTreeMap::new(),
             digest_sent_at: None,
         };
         if let Some(node) = connection.access.peer() {
@@ -379,6 +410,7 @@ impl<S: Store> Hub<S> {
                 if link {
                     return Ok(());
                 }
+                self.check_fence(id, doc)?;
                 let known = self.rooms[doc].doc.version();
                 let changes = decode_update(payload).map_err(|error| error.to_string())?;
                 // A client may pass on changes of replicas that are not connected (its
@@ -536,6 +568,7 @@ impl<S: Store> Hub<S> {
             presence: BTreeMap::new(),
             logged: stored.deltas.len(),
             last_used: Instant::now(),
+            guard: stored.guard.clone(),
         };
         // Every link follows every document in memory.
         let now = self.now();
@@ -549,6 +582,61 @@ impl<S: Store> Hub<S> {
         self.rooms.insert(doc.into(), room);
         Metrics::add(&self.metrics.documents_loaded, 1);
         Ok(())
+    }
+
+    /// Guards `doc` by `lock` (for good: a guarded document stays guarded) and
+    /// records the token this connection's writes to it show.
+    fn guard(&mut self, id: ConnectionId, doc: String, lock: String, token: u64) {
+        if !self.connections.contains_key(&id) {
+            return;
+        }
+        if let Err(reason) = self.load(&doc) {
+            return self.refuse(id, &reason);
+        }
+        let room = self.rooms.get_mut(&doc).expect("loaded above");
+        match &room.guard {
+            Some(guard) if *guard != lock => {
+                let reason = format!("{doc:?} is guarded by the lock {guard:?}, not {lock:?}");
+                return self.refuse(id, &reason);
+            }
+            Some(_) => {}
+            None => {
+                if let Err(error) = self.store.set_guard(&doc, &lock) {
+                    tracing::error!(doc, %error, "recording a guard failed");
+                    return self.refuse(id, "the relay could not record the guard; try again");
+                }
+                room.guard = Some(lock.clone());
+            }
+        }
+        if let Some(connection) = self.connections.get_mut(&id) {
+            connection.guards.insert(doc, (lock, token));
+        }
+    }
+
+    /// A write to a guarded document must show the latest token of its lock: a
+    /// holder whose lease lapsed while it was paused cannot change it any more.
+    fn check_fence(&self, id: ConnectionId, doc: &str) -> Result<(), String> {
+        let Some(lock) = self.rooms.get(doc).and_then(|room| room.guard.as_ref()) else {
+            return Ok(());
+        };
+        let latest = self.fences.get(lock).copied().unwrap_or(0);
+        let shown = self
+            .connections
+            .get(&id)
+            .and_then(|connection| connection.guards.get(doc))
+            .filter(|(guarded_by, _)| guarded_by == lock)
+            .map(|(_, token)| *token);
+        match shown {
+            Some(token) if token >= latest && token > 0 => Ok(()),
+            Some(token) => Err(format!(
+                "fenced: {doc:?} is guarded by the lock {lock:?}, whose latest token is {latest}; \
+                 this connection shows {token}: the update was not applied"
+            )),
+            None => Err(format!(
+                "fenced: {doc:?} is guarded by the lock {lock:?}: take it and send a guard \
+                 with its token first; the update was not applied"
+            )),
+        }
     }
 
     fn refuse(&mut self, id: ConnectionId, reason: &str) {
@@ -770,6 +858,7 @@ impl<S: Store> Hub<S> {
         let stored = Stored {
             snapshot: (!base.is_empty()).then_some(base),
             deltas: folded.into_iter().map(|(_, bytes)| bytes).collect(),
+            guard: None,
         };
         let (document, _) = stored.open(self.replica).map_err(StoreError)?;
         self.store

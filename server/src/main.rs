@@ -4,6 +4,7 @@ mod auth;
 mod connection;
 mod http;
 mod hub;
+mod lock;
 mod mesh;
 mod metrics;
 mod serve;
@@ -29,7 +30,8 @@ struct Cli {
 enum Command {
     /// Serve documents over WebSockets (`/sync`), with the web demo on the same port.
     Serve(serve::Options),
-    /// Mint an access token for a document (a name, or a prefix ending in `*`).
+    /// Mint an access token for a document (a name, or a prefix ending in `*`); it
+    /// covers locks of the same names too.
     Token {
         /// The document, or a prefix ending in `*`.
         #[arg(long)]

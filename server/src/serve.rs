@@ -18,8 +18,9 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio::task::JoinSet;
 use weft_core::ReplicaId;
 
-use crate::http::{AppState, Limits, router, valid_node};
+use crate::http::{AppState, Changes, Limits, router, valid_node};
 use crate::hub::{Hub, Input};
+use crate::lock::Locks;
 use crate::mesh::{self, MeshConfig, MeshView};
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
@@ -78,6 +79,10 @@ pub struct Options {
     /// The URL other relays dial this one's links at (default: ws://ADVERTISE_HOST:PORT).
     #[arg(long, env = "WEFT_ADVERTISE_URL")]
     advertise_url: Option<String>,
+    /// Client URLs of etcd cluster members (http://host:port), which then hold the
+    /// correctness locks; repeat it, or separate URLs with commas.
+    #[arg(long = "etcd", env = "WEFT_ETCD", value_delimiter = ',')]
+    etcd: Vec<String>,
 }
 
 impl Options {
@@ -196,6 +201,12 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         .name("weft-hub".into())
         .spawn(move || hub.run(hub_receiver))?;
 
+    let locks = Locks::open(
+        &store_path,
+        &options.etcd,
+        mesh_view.is_some(),
+        hub_input.clone(),
+    )?;
     let state = Arc::new(AppState::new(
         hub_input.clone(),
         metrics,
@@ -205,8 +216,11 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
             max_message: options.max_message_bytes,
         },
         mesh_view.clone(),
-        store_path.clone(),
-        appended.clone(),
+        Changes {
+            store_path: store_path.clone(),
+            appended: appended.clone(),
+        },
+        locks,
     ));
     let app = router(Arc::clone(&state), options.static_dir);
 

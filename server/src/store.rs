@@ -22,6 +22,8 @@ pub struct Stored {
     pub snapshot: Option<Vec<u8>>,
     /// The deltas after it, oldest first.
     pub deltas: Vec<Vec<u8>>,
+    /// The correctness lock that guards writes to it, if one does.
+    pub guard: Option<String>,
 }
 
 impl Stored {
@@ -122,6 +124,8 @@ pub trait Store: Send {
         after: u64,
         limit: usize,
     ) -> Result<Vec<(u64, Vec<u8>)>, StoreError>;
+    /// Guards the document by the correctness lock `lock`.
+    fn set_guard(&mut self, doc: &str, lock: &str) -> Result<(), StoreError>;
     /// Where the consumer `name` acknowledged reading the document up to.
     fn cursor(&mut self, name: &str, doc: &str) -> Result<Option<u64>, StoreError>;
     /// Every document the consumer `name` has a cursor in, with the cursor.

@@ -73,7 +73,7 @@ pub async fn changes(
         Ok(_) => return (StatusCode::FORBIDDEN, "no access to this document\n").into_response(),
         Err(refusal) => return refusal.into_response(),
     }
-    let mut store = match open_store(&state.store_path) {
+    let mut store = match open_store(&state.changes.store_path) {
         Ok(store) => store,
         Err(error) => return unavailable(&error),
     };
@@ -102,7 +102,7 @@ pub async fn changes(
         _ => return bad_request("give one of from, version and cursor"),
     };
     // Following starts before reading, so nothing appended meanwhile is missed.
-    let appended = state.appended.subscribe();
+    let appended = state.changes.appended.subscribe();
     let live = match tokio::task::block_in_place(|| Follower::start(store, doc, start)) {
         Ok(follower) => Live {
             follower,
@@ -187,7 +187,7 @@ pub async fn acknowledge(
         Ok(_) => return (StatusCode::FORBIDDEN, "no access to this document\n").into_response(),
         Err(refusal) => return refusal.into_response(),
     }
-    let stored = open_store(&state.store_path)
+    let stored = open_store(&state.changes.store_path)
         .and_then(|mut store| tokio::task::block_in_place(|| store.set_cursor(name, doc, seq)));
     match stored {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),

@@ -264,16 +264,19 @@ pub fn admits(state: &AppState, token: Option<&str>) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::Limits;
+    use crate::http::{Changes, Limits};
+    use crate::lock::Locks;
     use crate::mesh::MeshView;
     use crate::metrics::Metrics;
 
     #[test]
     fn a_link_token_opens_links_only_at_the_url_it_names() {
         let (hub, _receiver) = mpsc::channel(1);
+        let locks_db =
+            std::env::temp_dir().join(format!("weft-link-test-{}.db", std::process::id()));
         let view = MeshView::new("b".into(), "ws://10.0.0.2:8080".into());
         let state = AppState::new(
-            hub,
+            hub.clone(),
             Arc::new(Metrics::default()),
             Some(b"secret".to_vec()),
             Limits {
@@ -281,8 +284,11 @@ mod tests {
                 max_message: 1024,
             },
             Some(Arc::new(view)),
-            "unused.db".into(),
-            tokio::sync::broadcast::channel(1).0,
+            Changes {
+                store_path: "unused.db".into(),
+                appended: tokio::sync::broadcast::channel(1).0,
+            },
+            Locks::open(&locks_db, &[], true, hub).unwrap(),
         );
         let for_b = link_token(b"secret", "ws://10.0.0.2:8080");
         assert_eq!(admits(&state, Some(&for_b)), Ok(()));

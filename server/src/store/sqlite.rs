@@ -43,6 +43,10 @@ impl SqliteStore {
                  bytes BLOB NOT NULL,
                  pruned INTEGER NOT NULL
              );
+             CREATE TABLE IF NOT EXISTS guards (
+                 doc TEXT PRIMARY KEY,
+                 lock TEXT NOT NULL
+             );
              CREATE TABLE IF NOT EXISTS cursors (
                  name TEXT NOT NULL,
                  doc TEXT NOT NULL,
@@ -95,7 +99,31 @@ impl Store for SqliteStore {
             .into_iter()
             .map(|(_, bytes)| bytes)
             .collect();
-        Ok(Stored { snapshot, deltas })
+        let guard = self
+            .db
+            .query_row(
+                "SELECT lock FROM guards WHERE doc = ?1",
+                params![doc],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(failed)?;
+        Ok(Stored {
+            snapshot,
+            deltas,
+            guard,
+        })
+    }
+
+    fn set_guard(&mut self, doc: &str, lock: &str) -> Result<(), StoreError> {
+        self.db
+            .execute(
+                "INSERT INTO guards (doc, lock) VALUES (?1, ?2)
+                 ON CONFLICT (doc) DO UPDATE SET lock = ?2",
+                params![doc, lock],
+            )
+            .map_err(failed)?;
+        Ok(())
     }
 
     fn append(&mut self, batch: &Batch) -> Result<Vec<u64>, StoreError> {

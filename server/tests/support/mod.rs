@@ -119,6 +119,23 @@ impl Drop for Relay {
     }
 }
 
+/// A plain HTTP POST of a JSON body: the status line and the body.
+pub async fn post(relay: &Relay, path: &str, body: &serde_json::Value) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(relay.address).await.unwrap();
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (head.lines().next().unwrap_or_default().into(), body.into())
+}
+
 /// A plain HTTP GET: the status line and the body.
 pub async fn get(relay: &Relay, path: &str) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -144,6 +161,8 @@ pub struct Client {
     started: std::time::Instant,
     pub events: Vec<SessionEvent>,
     pub errors: Vec<String>,
+    /// Text messages (lock answers and events), in order.
+    pub texts: Vec<serde_json::Value>,
     pub closed: Option<CloseFrame>,
 }
 
@@ -161,6 +180,7 @@ impl Client {
             started: std::time::Instant::now(),
             events: Vec::new(),
             errors: Vec::new(),
+            texts: Vec::new(),
             closed: None,
         };
         client.flush().await;
@@ -241,10 +261,24 @@ impl Client {
                     self.closed = frame;
                     return done(self);
                 }
+                Frame::Text(text) => {
+                    self.texts.push(serde_json::from_str(&text).unwrap());
+                }
                 _ => {}
             }
         }
         true
+    }
+
+    /// Sends a lock request (its `id` set here) and waits for the answer.
+    pub async fn lock_request(&mut self, mut request: serde_json::Value) -> serde_json::Value {
+        let id = rand::random::<u32>();
+        request["id"] = id.into();
+        self.send_raw(Frame::Text(request.to_string().into())).await;
+        let answered = |c: &Client| c.texts.iter().any(|text| text["id"] == id);
+        assert!(self.pump_until(Duration::from_secs(10), answered).await);
+        let at = self.texts.iter().position(|text| text["id"] == id).unwrap();
+        self.texts.remove(at)
     }
 
     /// Handles whatever arrives within a moment, as a client always reading would.

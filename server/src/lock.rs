@@ -1,0 +1,337 @@
+//! Locks for apps and for the relay's own jobs: leases with fencing tokens.
+//!
+//! Two modes, told apart by what a double grant would cost:
+//! - *efficiency* locks keep work from being done twice (a cache warmed twice is
+//!   only waste). They live in the relay's own store: cheap, durable, and exact on
+//!   a relay alone, but each relay of a mesh grants its own.
+//! - *correctness* locks keep state from being corrupted. On a relay alone they are
+//!   the same embedded locks; across a mesh they live in etcd, whose consensus
+//!   decides who holds them, and a relay in a mesh without etcd refuses them.
+//!
+//! Either way a lease carries a fencing token that grows with every grant of its
+//! name, and documents can be guarded by a correctness lock: the hub then applies
+//! writes to them only from connections that show the latest token.
+
+pub mod api;
+mod embedded;
+mod etcd;
+mod lease;
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::hub::Input;
+use embedded::Embedded;
+use etcd::Etcd;
+pub use lease::{Lease, LockError, check_name, check_ttl, unix_millis};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Efficiency,
+    #[default]
+    Correctness,
+}
+
+/// Where a lock lives: two modes can share one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Space {
+    Local,
+    Cluster,
+}
+
+/// A lock changed hands (or became free: `holder` is `None`).
+#[derive(Clone, Debug)]
+pub struct LockEvent {
+    space: Space,
+    pub name: String,
+    pub holder: Option<Lease>,
+}
+
+/// Watchers that fall this far behind miss events, and read the holder afresh.
+const EVENTS_CAPACITY: usize = 1024;
+
+pub struct Locks {
+    embedded: Arc<Embedded>,
+    etcd: Option<Etcd>,
+    in_mesh: bool,
+    /// Learns every fenced grant before its holder does.
+    hub: mpsc::Sender<Input>,
+    events: broadcast::Sender<LockEvent>,
+    /// The token last announced per lock, so that watchers hear each change once.
+    announced: Mutex<HashMap<(Space, String), Option<u64>>>,
+}
+
+impl Locks {
+    /// The lock service of a relay whose store is at `store_path`, with etcd at
+    /// `etcd_endpoints` if any.
+    pub fn open(
+        store_path: &Path,
+        etcd_endpoints: &[String],
+        in_mesh: bool,
+        hub: mpsc::Sender<Input>,
+    ) -> Result<Arc<Self>, String> {
+        let embedded = Embedded::open(store_path).map_err(|error| error.to_string())?;
+        let etcd = if etcd_endpoints.is_empty() {
+            None
+        } else {
+            Some(Etcd::new(etcd_endpoints)?)
+        };
+        Ok(Arc::new(Self {
+            embedded: Arc::new(embedded),
+            etcd,
+            in_mesh,
+            hub,
+            events: broadcast::channel(EVENTS_CAPACITY).0,
+            announced: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    fn space(&self, mode: Mode) -> Result<Space, LockError> {
+        match (mode, &self.etcd) {
+            (Mode::Efficiency, _) => Ok(Space::Local),
+            (Mode::Correctness, Some(_)) => Ok(Space::Cluster),
+            (Mode::Correctness, None) if self.in_mesh => Err(LockError::Invalid(
+                "correctness locks across a mesh need etcd: start the relays with --etcd \
+                 (docs/locks.md), or ask for an efficiency lock"
+                    .into(),
+            )),
+            (Mode::Correctness, None) => Ok(Space::Local),
+        }
+    }
+
+    /// The space whose tokens guard documents.
+    fn fenced(&self) -> Result<Space, LockError> {
+        self.space(Mode::Correctness)
+    }
+
+    async fn local<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Embedded, u64) -> Result<T, LockError> + Send + 'static,
+    ) -> Result<T, LockError> {
+        let embedded = Arc::clone(&self.embedded);
+        tokio::task::spawn_blocking(move || work(&embedded, unix_millis()))
+            .await
+            .map_err(|error| LockError::Unavailable(error.to_string()))?
+    }
+
+    fn cluster(&self) -> &Etcd {
+        self.etcd
+            .as_ref()
+            .expect("the cluster space exists only with etcd")
+    }
+
+    pub async fn acquire(
+        self: &Arc<Self>,
+        mode: Mode,
+        name: &str,
+        holder: &str,
+        ttl_ms: u64,
+    ) -> Result<Lease, LockError> {
+        check_name(name)?;
+        check_ttl(ttl_ms)?;
+        if holder.is_empty() || holder.len() > 256 {
+            return Err(LockError::Invalid(
+                "a holder is named by 1 to 256 characters".into(),
+            ));
+        }
+        let space = self.space(mode)?;
+        let lease = match space {
+            Space::Local => {
+                let (name, holder) = (name.to_owned(), holder.to_owned());
+                self.local(move |locks, now| locks.acquire(&name, &holder, ttl_ms, now))
+                    .await?
+            }
+            Space::Cluster => {
+                self.cluster()
+                    .acquire(name, holder, ttl_ms, unix_millis())
+                    .await?
+            }
+        };
+        if self.fenced() == Ok(space) {
+            self.fence(name, lease.token).await;
+        }
+        self.announce(space, name, Some(lease.clone()));
+        self.expire_later(space, &lease);
+        Ok(lease)
+    }
+
+    pub async fn renew(
+        self: &Arc<Self>,
+        mode: Mode,
+        name: &str,
+        token: u64,
+        ttl_ms: u64,
+    ) -> Result<Lease, LockError> {
+        check_name(name)?;
+        check_ttl(ttl_ms)?;
+        let space = self.space(mode)?;
+        let lease = match space {
+            Space::Local => {
+                let name = name.to_owned();
+                self.local(move |locks, now| locks.renew(&name, token, ttl_ms, now))
+                    .await?
+            }
+            Space::Cluster => self.cluster().renew(name, token, unix_millis()).await?,
+        };
+        self.expire_later(space, &lease);
+        Ok(lease)
+    }
+
+    /// Ends a lease; whether it was still live (releasing twice is no error).
+    pub async fn release(
+        self: &Arc<Self>,
+        mode: Mode,
+        name: &str,
+        token: u64,
+    ) -> Result<bool, LockError> {
+        check_name(name)?;
+        let space = self.space(mode)?;
+        let released = match space {
+            Space::Local => {
+                let name = name.to_owned();
+                self.local(move |locks, now| locks.release(&name, token, now))
+                    .await?
+            }
+            Space::Cluster => self.cluster().release(name, token).await?,
+        };
+        if released {
+            self.announce(space, name, None);
+        }
+        Ok(released)
+    }
+
+    /// The live lease on `name`, if any.
+    pub async fn holder(&self, mode: Mode, name: &str) -> Result<Option<Lease>, LockError> {
+        check_name(name)?;
+        match self.space(mode)? {
+            Space::Local => {
+                let name = name.to_owned();
+                self.local(move |locks, now| locks.holder(&name, now)).await
+            }
+            Space::Cluster => self.cluster().holder(name, unix_millis()).await,
+        }
+    }
+
+    /// The latest token granted for the correctness lock `name` (0 if none), which
+    /// the hub also learns: a guard showing an older one is stale.
+    pub async fn latest(&self, name: &str) -> Result<u64, LockError> {
+        check_name(name)?;
+        let latest = match self.fenced()? {
+            Space::Local => {
+                let name = name.to_owned();
+                self.local(move |locks, _| locks.latest(&name)).await?
+            }
+            Space::Cluster => self.cluster().latest(name).await?,
+        };
+        self.fence(name, latest).await;
+        Ok(latest)
+    }
+
+    /// Whether guards must be checked with the lock service on every write: when
+    /// other relays grant the same locks, the hub cannot hear of every grant first.
+    pub fn guards_need_checks(&self) -> bool {
+        self.etcd.is_some()
+    }
+
+    /// A watch of no lock yet; [`Watch::add`] names them.
+    pub fn watch(&self) -> Watch {
+        Watch {
+            names: HashSet::new(),
+            events: self.events.subscribe(),
+        }
+    }
+
+    async fn fence(&self, name: &str, token: u64) {
+        let _ = self
+            .hub
+            .send(Input::Fence {
+                lock: name.into(),
+                token,
+            })
+            .await;
+    }
+
+    fn announce(&self, space: Space, name: &str, holder: Option<Lease>) {
+        let token = holder.as_ref().map(|lease| lease.token);
+        let mut announced = self
+            .announced
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let last = announced.insert((space, name.into()), token);
+        if last != Some(token) {
+            let _ = self.events.send(LockEvent {
+                space,
+                name: name.into(),
+                holder,
+            });
+        }
+    }
+
+    /// Looks again once `lease` should have lapsed, so that watchers hear that a
+    /// holder that stopped renewing (or died) is gone.
+    fn expire_later(self: &Arc<Self>, space: Space, lease: &Lease) {
+        let locks = Arc::clone(self);
+        let name = lease.name.clone();
+        let wait = lease.expires.saturating_sub(unix_millis()) + EXPIRY_MARGIN_MS;
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            let mode = match space {
+                Space::Local => Mode::Efficiency,
+                Space::Cluster => Mode::Correctness,
+            };
+            if let Ok(holder) = locks.holder(mode, &name).await {
+                locks.announce(space, &name, holder);
+            }
+        });
+    }
+}
+
+/// How long after a lease's expiry the relay looks whether it lapsed.
+const EXPIRY_MARGIN_MS: u64 = 20;
+
+/// Lock events of some locks, as one connection or request follows them.
+pub struct Watch {
+    names: HashSet<(Space, String)>,
+    events: broadcast::Receiver<LockEvent>,
+}
+
+impl Watch {
+    /// Follows `name` in `mode` too.
+    pub fn add(&mut self, locks: &Locks, mode: Mode, name: &str) -> Result<(), LockError> {
+        check_name(name)?;
+        self.names.insert((locks.space(mode)?, name.into()));
+        Ok(())
+    }
+
+    /// Stops following `name` in `mode`.
+    pub fn remove(&mut self, locks: &Locks, mode: Mode, name: &str) {
+        if let Ok(space) = locks.space(mode) {
+            self.names.remove(&(space, name.into()));
+        }
+    }
+
+    /// The next event of a followed lock; `Err` when some were missed (read the
+    /// holders again), `None` when the service is gone.
+    pub async fn next(&mut self) -> Option<Result<LockEvent, Missed>> {
+        loop {
+            match self.events.recv().await {
+                Ok(event) if self.names.contains(&(event.space, event.name.clone())) => {
+                    return Some(Ok(event));
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => return Some(Err(Missed)),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+}
+
+/// Events went by while a watcher was not reading.
+#[derive(Debug)]
+pub struct Missed;

@@ -1,0 +1,306 @@
+//! Locks in an etcd cluster, through its HTTP/JSON gateway (`/v3/...`): a lock is a
+//! key bound to an etcd lease, created only if absent in one transaction, so the
+//! cluster's consensus decides who holds it. The fencing token is the revision of
+//! that transaction, which etcd makes strictly increasing across the whole cluster;
+//! a second key per lock, written in the same transaction, remembers the latest one
+//! after the lock key is gone.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Request, Uri};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value as Json, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::lease::{Lease, LockError};
+
+const LOCK_PREFIX: &str = "weft/lock/";
+const FENCE_PREFIX: &str = "weft/fence/";
+/// Each request to a member gets this long before the next member is tried.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub struct Etcd {
+    endpoints: Vec<Uri>,
+    /// The member that answered last, tried first.
+    preferred: AtomicUsize,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+fn b64(text: &str) -> String {
+    BASE64.encode(text)
+}
+
+fn unb64(value: &Json) -> String {
+    value
+        .as_str()
+        .and_then(|text| BASE64.decode(text).ok())
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default()
+}
+
+/// etcd's gateway writes 64-bit integers as strings.
+fn number(value: &Json) -> u64 {
+    match value {
+        Json::String(text) => text.parse().unwrap_or(0),
+        other => other.as_u64().unwrap_or(0),
+    }
+}
+
+/// A lock key's holder and lease, as the lock key's value and metadata say.
+struct Held {
+    token: u64,
+    holder: String,
+    lease: String,
+}
+
+fn held(kv: &Json) -> Held {
+    Held {
+        token: number(&kv["create_revision"]),
+        holder: unb64(&kv["value"]),
+        lease: number(&kv["lease"]).to_string(),
+    }
+}
+
+impl Etcd {
+    /// A client of the cluster whose members' client URLs are `endpoints`.
+    pub fn new(endpoints: &[String]) -> Result<Self, String> {
+        let endpoints = endpoints
+            .iter()
+            .map(|url| {
+                let uri: Uri = url
+                    .trim_end_matches('/')
+                    .parse()
+                    .map_err(|error| format!("etcd endpoint {url}: {error}"))?;
+                if uri.scheme_str() != Some("http") || uri.host().is_none() {
+                    return Err(format!("etcd endpoint {url}: use http://host:port"));
+                }
+                Ok(uri)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if endpoints.is_empty() {
+            return Err("etcd needs at least one endpoint".into());
+        }
+        Ok(Self {
+            endpoints,
+            preferred: AtomicUsize::new(0),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        })
+    }
+
+    /// POSTs `body` to `path` on the first member that answers.
+    async fn call(&self, path: &str, body: &Json) -> Result<Json, LockError> {
+        let first = self.preferred.load(Ordering::Relaxed);
+        let mut last_error = String::new();
+        for attempt in 0..self.endpoints.len() {
+            let index = (first + attempt) % self.endpoints.len();
+            let endpoint = &self.endpoints[index];
+            let request = Request::post(format!("{endpoint}{path}"))
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from(body.to_string())))
+                .map_err(|error| LockError::Unavailable(error.to_string()))?;
+            let answer = tokio::time::timeout(REQUEST_TIMEOUT, async {
+                let response = self
+                    .client
+                    .request(request)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let status = response.status();
+                let bytes = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .to_bytes();
+                let json: Json = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+                Ok::<_, String>((status, json))
+            })
+            .await;
+            match answer {
+                Ok(Ok((status, json))) if status.is_success() => {
+                    self.preferred.store(index, Ordering::Relaxed);
+                    return Ok(json);
+                }
+                // The cluster answered, and said no (a lease that is gone, say).
+                Ok(Ok((status, json))) if status.is_client_error() => {
+                    return Err(LockError::Unavailable(format!("etcd: {}", json["error"])));
+                }
+                Ok(Ok((status, json))) => last_error = format!("{endpoint}: {status} {json}"),
+                Ok(Err(error)) => last_error = format!("{endpoint}: {error}"),
+                Err(_) => last_error = format!("{endpoint}: no answer in time"),
+            }
+        }
+        Err(LockError::Unavailable(last_error))
+    }
+
+    async fn lock_key(&self, name: &str) -> Result<Option<Held>, LockError> {
+        let answer = self
+            .call(
+                "/v3/kv/range",
+                &json!({ "key": b64(&format!("{LOCK_PREFIX}{name}")) }),
+            )
+            .await?;
+        Ok(answer["kvs"]
+            .as_array()
+            .and_then(|kvs| kvs.first())
+            .map(held))
+    }
+
+    async fn remaining_ms(&self, lease: &str) -> Result<u64, LockError> {
+        let answer = self
+            .call("/v3/lease/timetolive", &json!({ "ID": lease }))
+            .await?;
+        Ok(number(&answer["TTL"]).saturating_mul(1_000))
+    }
+
+    /// Grants `name` to `holder` if no live lease holds it.
+    pub async fn acquire(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl_ms: u64,
+        now: u64,
+    ) -> Result<Lease, LockError> {
+        let seconds = ttl_ms.div_ceil(1_000);
+        let grant = self
+            .call("/v3/lease/grant", &json!({ "TTL": seconds.to_string() }))
+            .await?;
+        let lease = number(&grant["ID"]).to_string();
+        let key = b64(&format!("{LOCK_PREFIX}{name}"));
+        let answer = self
+            .call(
+                "/v3/kv/txn",
+                &json!({
+                    "compare": [{ "key": key, "target": "CREATE", "result": "EQUAL", "create_revision": "0" }],
+                    "success": [
+                        { "request_put": { "key": key, "value": b64(holder), "lease": lease } },
+                        { "request_put": { "key": b64(&format!("{FENCE_PREFIX}{name}")), "value": b64(holder) } }
+                    ],
+                    "failure": [{ "request_range": { "key": key } }]
+                }),
+            )
+            .await?;
+        if answer["succeeded"].as_bool() == Some(true) {
+            return Ok(Lease {
+                name: name.into(),
+                token: number(&answer["header"]["revision"]),
+                holder: holder.into(),
+                expires: now + seconds * 1_000,
+            });
+        }
+        // Not ours: give the unused etcd lease back, and say who holds the lock.
+        let _ = self.call("/v3/lease/revoke", &json!({ "ID": lease })).await;
+        let current = answer["responses"][0]["response_range"]["kvs"]
+            .as_array()
+            .and_then(|kvs| kvs.first())
+            .map(held);
+        match current {
+            Some(current) => {
+                let remaining = self.remaining_ms(&current.lease).await.unwrap_or(0);
+                Err(LockError::Held(Lease {
+                    name: name.into(),
+                    token: current.token,
+                    holder: current.holder,
+                    expires: now + remaining,
+                }))
+            }
+            // Released between the two steps: the caller may simply try again.
+            None => Err(LockError::Unavailable(
+                "the lock changed hands; try again".into(),
+            )),
+        }
+    }
+
+    /// Keeps the lease `token` of `name` alive for its etcd lease's ttl again.
+    pub async fn renew(&self, name: &str, token: u64, now: u64) -> Result<Lease, LockError> {
+        let lost = || LockError::Lost {
+            name: name.into(),
+            token,
+        };
+        let current = self
+            .lock_key(name)
+            .await?
+            .filter(|held| held.token == token)
+            .ok_or_else(lost)?;
+        let answer = self
+            .call("/v3/lease/keepalive", &json!({ "ID": current.lease }))
+            .await?;
+        let ttl = number(&answer["result"]["TTL"]);
+        if ttl == 0 {
+            return Err(lost());
+        }
+        Ok(Lease {
+            name: name.into(),
+            token,
+            holder: current.holder,
+            expires: now + ttl * 1_000,
+        })
+    }
+
+    /// Ends the lease `token` of `name`; whether it was still live.
+    pub async fn release(&self, name: &str, token: u64) -> Result<bool, LockError> {
+        let key = b64(&format!("{LOCK_PREFIX}{name}"));
+        let answer = self
+            .call(
+                "/v3/kv/txn",
+                &json!({
+                    "compare": [{ "key": key, "target": "CREATE", "result": "EQUAL", "create_revision": token.to_string() }],
+                    "success": [{ "request_range": { "key": key } }, { "request_delete_range": { "key": key } }]
+                }),
+            )
+            .await?;
+        if answer["succeeded"].as_bool() != Some(true) {
+            return Ok(false);
+        }
+        // The key is gone; its etcd lease has nothing left to keep.
+        let kv = &answer["responses"][0]["response_range"]["kvs"][0];
+        let _ = self
+            .call("/v3/lease/revoke", &json!({ "ID": held(kv).lease }))
+            .await;
+        Ok(true)
+    }
+
+    /// The live lease on `name`, if any.
+    pub async fn holder(&self, name: &str, now: u64) -> Result<Option<Lease>, LockError> {
+        let Some(current) = self.lock_key(name).await? else {
+            return Ok(None);
+        };
+        let remaining = self.remaining_ms(&current.lease).await?;
+        Ok(Some(Lease {
+            name: name.into(),
+            token: current.token,
+            holder: current.holder,
+            expires: now + remaining,
+        }))
+    }
+
+    /// The latest token granted for `name` (0 if none ever was): a linearizable read
+    /// of the lock's fence key.
+    pub async fn latest(&self, name: &str) -> Result<u64, LockError> {
+        let answer = self
+            .call(
+                "/v3/kv/range",
+                &json!({ "key": b64(&format!("{FENCE_PREFIX}{name}")) }),
+            )
+            .await?;
+        Ok(number(&answer["kvs"][0]["mod_revision"]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints_are_http_urls() {
+        assert!(Etcd::new(&["http://127.0.0.1:2379".into()]).is_ok());
+        assert!(Etcd::new(&["https://127.0.0.1:2379".into()]).is_err());
+        assert!(Etcd::new(&["127.0.0.1:2379".into()]).is_err());
+        assert!(Etcd::new(&[]).is_err());
+    }
+}
