@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine: installs what it needs (Rust targets, the
-# wasm-bindgen CLI pinned by Cargo.lock, the npm packages), then runs formatting, lints,
-# docs, every test, the no_std builds, the npm package's tests and the fuzzers. Tools
-# are cached in .tools/.
+# wasm-bindgen CLI pinned by Cargo.lock, the npm packages, Debian's etcd and
+# chromium), then runs formatting, lints, docs, every test, the no_std builds, the
+# npm package's tests and the fuzzers. Tools are cached in .tools/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -19,6 +19,13 @@ wasm-bindgen --version
 if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "installing cargo-fuzz into $tools (under a minute, once)"
     cargo install cargo-fuzz --root "$tools"
+fi
+
+if ! command -v etcd >/dev/null; then
+    echo "installing Debian's etcd-server for the lock tests (a few seconds, once)"
+    sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq etcd-server >/dev/null
 fi
 
 step "format"

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
+use support::etcd::EtcdCluster;
 use support::{Client, Relay, post, temporary_dir};
 
 /// Takes `name` over HTTP: the lease, or the refusal.
@@ -345,5 +346,92 @@ async fn lock_requests_need_a_token_that_covers_the_lock() {
     ] {
         let (status, answer) = post(&relay, &format!("/locks/acquire?token={writer}"), &bad).await;
         assert!(status.contains(" 400 "), "{status} {answer}");
+    }
+}
+
+/// Takes `name` over HTTP, asking again while etcd elects a leader.
+async fn acquire_when_available(relay: &Relay, name: &str, holder: &str) -> Result<Json, Json> {
+    let started = Instant::now();
+    loop {
+        match acquire_http(relay, name, holder, 2_000).await {
+            Err(refusal) if refusal["error"] == "unavailable" => {
+                assert!(started.elapsed() < Duration::from_secs(20), "{refusal}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn etcd_locks_span_relays_and_outlive_a_lost_member() {
+    let dir = temporary_dir("lock-etcd");
+    let mut cluster = EtcdCluster::start(&dir, 3);
+    let endpoints = cluster.endpoints();
+    let one = Relay::start(&dir.join("one"), &["--etcd", &endpoints]);
+    let two = Relay::start(&dir.join("two"), &["--etcd", &endpoints]);
+
+    // One holder across both relays; tokens grow across them.
+    let first = acquire_when_available(&one, "import", "a").await.unwrap();
+    let refusal = acquire_http(&two, "import", "b", 2_000).await.unwrap_err();
+    assert_eq!(refusal["error"], "held");
+    assert_eq!(refusal["holder"]["token"], first["token"]);
+    let token = first["token"].as_u64().unwrap();
+    assert_eq!(release_http(&two, "import", token).await["released"], true);
+    let second = acquire_http(&two, "import", "b", 2_000).await.unwrap();
+    let mut last = second["token"].as_u64().unwrap();
+    assert!(last > token);
+    // Efficiency locks stay on each relay.
+    let body = json!({ "name": "import", "holder": "c", "ttl": 2_000, "mode": "efficiency" });
+    let (status, _) = post(&one, "/locks/acquire", &body).await;
+    assert!(status.contains(" 200 "), "{status}");
+    assert_eq!(release_http(&two, "import", last).await["released"], true);
+
+    // A writer on one relay whose lease lapsed is fenced off there once the lock
+    // was granted again through the other.
+    let mut paused = Client::connect(&one.url(None), 31).await.unwrap();
+    paused.subscribe("ledger").await;
+    take_and_guard(&mut paused, "ledger-lock", "ledger", 1_000).await;
+    paused.type_text("ledger", "first;").await;
+    assert!(paused.wait_until_held("ledger").await);
+    let started = Instant::now();
+    while acquire_http(&two, "ledger-lock", "next", 5_000)
+        .await
+        .is_err()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the lease never lapsed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    paused.type_text("ledger", "stale;").await;
+    let fenced = |c: &Client| c.errors.iter().any(|error| error.starts_with("fenced:"));
+    assert!(
+        paused.pump_until(Duration::from_secs(5), fenced).await,
+        "{:?}",
+        paused.errors
+    );
+    assert_eq!(stored_text(&one, "ledger").await, "first;");
+
+    // The leader dies: the two members left still grant, and never an older token.
+    let leader = cluster.leader().expect("a leader");
+    cluster.kill(leader);
+    for round in 0..6 {
+        let relay = if round % 2 == 0 { &one } else { &two };
+        let lease = acquire_when_available(relay, "import", "after")
+            .await
+            .unwrap();
+        let token = lease["token"].as_u64().unwrap();
+        assert!(token > last, "{token} after {last}");
+        let other = if round % 2 == 0 { &two } else { &one };
+        assert_eq!(
+            acquire_http(other, "import", "rival", 2_000)
+                .await
+                .unwrap_err()["error"],
+            "held"
+        );
+        assert_eq!(release_http(relay, "import", token).await["released"], true);
+        last = token;
     }
 }

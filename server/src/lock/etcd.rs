@@ -26,7 +26,8 @@ const FENCE_PREFIX: &str = "weft/fence/";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub struct Etcd {
-    endpoints: Vec<Uri>,
+    /// Members' `host:port`.
+    endpoints: Vec<String>,
     /// The member that answered last, tried first.
     preferred: AtomicUsize,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -77,10 +78,10 @@ impl Etcd {
                     .trim_end_matches('/')
                     .parse()
                     .map_err(|error| format!("etcd endpoint {url}: {error}"))?;
-                if uri.scheme_str() != Some("http") || uri.host().is_none() {
-                    return Err(format!("etcd endpoint {url}: use http://host:port"));
+                match (uri.scheme_str(), uri.authority()) {
+                    (Some("http"), Some(authority)) => Ok(authority.to_string()),
+                    _ => Err(format!("etcd endpoint {url}: use http://host:port")),
                 }
-                Ok(uri)
             })
             .collect::<Result<Vec<_>, _>>()?;
         if endpoints.is_empty() {
@@ -100,7 +101,7 @@ impl Etcd {
         for attempt in 0..self.endpoints.len() {
             let index = (first + attempt) % self.endpoints.len();
             let endpoint = &self.endpoints[index];
-            let request = Request::post(format!("{endpoint}{path}"))
+            let request = Request::post(format!("http://{endpoint}{path}"))
                 .header("content-type", "application/json")
                 .body(Full::new(Bytes::from(body.to_string())))
                 .map_err(|error| LockError::Unavailable(error.to_string()))?;

@@ -4,6 +4,7 @@
 // Each test file uses a part of this.
 #![allow(dead_code)]
 
+pub mod etcd;
 pub mod proxy;
 
 use std::collections::BTreeMap;
