@@ -245,6 +245,69 @@ export interface WebSocketProviderEvents {
   error: (error: Error) => void;
   /** The relay holds `version` of `room` durably, on at least `durability` relays. */
   acknowledged: (event: { room: string; version: globalThis.Map<bigint, number>; durability: number }) => void;
+  /**
+   * The relay refused a write to `room`, which a lock guards, because this provider
+   * does not show the lock's latest token (its lease lapsed and someone else took
+   * it). The refused changes stay in the local document and are never accepted:
+   * reload the document from the relay before writing again.
+   */
+  fenced: (event: { room: string | null; message: string }) => void;
+}
+
+export type LockMode = "efficiency" | "correctness";
+
+/** A lock's holder as the relay reports it. */
+export interface LockHolder {
+  name: string;
+  /** Strictly greater than every earlier holder's token for this name. */
+  token: number;
+  holder: string;
+  /** Unix milliseconds at which the lease lapses unless renewed. */
+  expires: number;
+}
+
+export interface LockOptions {
+  /** Lease length in milliseconds (1000 to 3600000, default 10000); renewed at a third of it while held. */
+  ttl?: number;
+  /**
+   * `correctness` (the default): fenced, and across relays held in etcd; `efficiency`:
+   * cheap, on the connected relay only, may be granted twice across a mesh.
+   */
+  mode?: LockMode;
+  /** How other clients see the holder (default: a random id). */
+  holder?: string;
+  /** Wait while someone else holds it (default true); false rejects with code "held". */
+  wait?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Why a lock request failed. */
+export class LockError extends Error {
+  readonly code: "held" | "lost" | "invalid" | "forbidden" | "unavailable" | "missed";
+  /** Who holds the lock, when `code` is "held". */
+  readonly holder: LockHolder | null;
+}
+
+/** A held lock, renewed until released or lost. */
+export class Lease implements LockHolder {
+  readonly name: string;
+  readonly token: number;
+  readonly holder: string;
+  expires: number;
+  readonly mode: LockMode;
+  readonly ttl: number;
+  /** Whether it is still held: not released, not lost. */
+  readonly held: boolean;
+  /** Aborted when the lease is lost: stop the work it guards. */
+  readonly signal: AbortSignal;
+  /** Rooms whose writes show this lease's token. */
+  readonly guardedRooms: string[];
+  /** Makes the relay accept writes to `room` only with this lock's latest token, and shows this lease's token for this provider's writes. */
+  guard(room: string): Promise<void>;
+  renew(): Promise<void>;
+  /** Stops the automatic renewals (the lease then lapses at `expires`). */
+  stopRenewing(): void;
+  release(): Promise<void>;
 }
 
 /** Syncs documents with a weft relay over one WebSocket, reconnecting when it drops. */
@@ -262,6 +325,10 @@ export class WebSocketProvider {
   acknowledged(room?: string): globalThis.Map<bigint, number>;
   /** Resolves once the relay acknowledges everything `room`'s document holds now. */
   whenAcknowledged(room?: string): Promise<void>;
+  /** Takes the lock `name` on the relay; waits while someone else holds it unless `wait` is false. */
+  lock(name: string, options?: LockOptions): Promise<Lease>;
+  /** Calls `listener` with the holder of `name` (or null) now and at every change. */
+  watchLock(name: string, listener: (holder: LockHolder | null) => void, options?: { mode?: LockMode }): Unsubscribe;
   /** Syncs one more document over the same connection. */
   addDoc(room: string, doc: Doc): void;
   removeDoc(room: string): void;
@@ -365,7 +432,7 @@ export type SessionEvent =
   | { type: "synced"; doc: string }
   | { type: "acknowledged"; doc: string }
   | { type: "awareness"; doc: string; peer: bigint; state: Uint8Array | null }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string; /** What the peer said, when it reported the error. */ reported?: string };
 
 /** Loads the WebAssembly module. "weft" (node and browsers) does it on import; "weft/web" fetches the .wasm next to it by default; "weft/slim" needs the bytes, a Response or a URL. */
 export function init(input?: BufferSource | WebAssembly.Module | Response | Promise<Response> | URL | string): Promise<void>;

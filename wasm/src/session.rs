@@ -186,6 +186,7 @@ impl SyncSession {
                 SessionEvent::PeerError { message } => {
                     set("type", &"error".into())?;
                     set("message", &format!("the peer reported: {message}").into())?;
+                    set("reported", &message.into())?;
                 }
                 // Messages of a newer protocol version are skipped by design.
                 SessionEvent::Skipped { .. } => continue,

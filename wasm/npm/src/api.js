@@ -54,5 +54,6 @@ for (const Container of [Text, Map, List, MovableList, Counter]) {
 export { Counter, Cursor, List, Map, MovableList, Text, UndoManager, weftVersion };
 export { Awareness } from "./awareness.js";
 export { WebSocketProvider } from "./provider.js";
+export { Lease, LockError } from "./locks.js";
 export { IndexedDbPersistence } from "./indexeddb.js";
 export { subscribeChanges } from "./changes.js";

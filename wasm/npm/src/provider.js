@@ -3,6 +3,7 @@
 
 import { SyncSession } from "./weft.js";
 import { Awareness, applyRemoteStates } from "./awareness.js";
+import { Locks } from "./locks.js";
 
 /** How often the session gets the time, for retries and presence refresh and expiry. */
 const TICK_INTERVAL = 1000;
@@ -47,6 +48,10 @@ export class WebSocketProvider {
   #tickTimer = null;
   #socket = null;
   #session = null;
+  #locks = new Locks(
+    (text) => this.#socket?.readyState === 1 && this.#socket.send(text),
+    () => this.#socket?.readyState === 1 && this.#session !== null,
+  );
 
   constructor(url, room, doc, options = {}) {
     this.#url = url;
@@ -105,6 +110,19 @@ export class WebSocketProvider {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.#acknowledgedWaiters.push({ room, version, resolve }));
+  }
+
+  /**
+   * Takes the lock `name` on the relay: resolves with a lease (renewed while held,
+   * with a fencing token), waiting while someone else holds it unless `wait` is false.
+   */
+  lock(name, options) {
+    return this.#locks.acquire(name, options);
+  }
+
+  /** Calls `listener` with the holder of `name` (a lease, or null) now and at every change. */
+  watchLock(name, listener, options) {
+    return this.#locks.watch(name, listener, options);
   }
 
   whenSynced() {
@@ -184,6 +202,7 @@ export class WebSocketProvider {
     if (this.#ownsAwareness) {
       this.#awareness.destroy();
     }
+    this.#locks.destroy();
     this.#listeners.clear();
   }
 
@@ -257,6 +276,8 @@ export class WebSocketProvider {
   #opened() {
     const now = Date.now();
     this.#session = new SyncSession(this.#awareness.clientId, ACK_DELAY);
+    // Guards precede the sync messages that could carry guarded writes.
+    this.#locks.opened();
     for (const [room, { doc }] of this.#docs) {
       this.#session.subscribe(now, room, doc);
     }
@@ -273,8 +294,14 @@ export class WebSocketProvider {
   }
 
   #message(data) {
+    if (typeof data === "string") {
+      if (!this.#locks.receive(data)) {
+        this.#emit("error", new Error("the relay sent a text message that is not a lock message"));
+      }
+      return;
+    }
     if (!(data instanceof ArrayBuffer)) {
-      this.#emit("error", new Error("the relay sent a text message; the protocol is binary"));
+      this.#emit("error", new Error("the relay sent a message of an unknown kind"));
       return;
     }
     let events;
@@ -310,7 +337,11 @@ export class WebSocketProvider {
           }
           break;
         case "error":
-          this.#emit("error", new Error(event.message));
+          if (event.reported?.startsWith("fenced: ")) {
+            this.#emit("fenced", { room: fencedRoom(event.reported), message: event.reported });
+          } else {
+            this.#emit("error", new Error(event.message));
+          }
           break;
       }
     }
@@ -371,6 +402,7 @@ export class WebSocketProvider {
     clearInterval(this.#tickTimer);
     this.#tickTimer = null;
     this.#socket = null;
+    this.#locks.closed();
     this.#session?.free();
     this.#session = null;
     const others = [...this.#awareness.getStates().keys()].filter((id) => id !== this.#awareness.clientId);
@@ -424,6 +456,16 @@ export class WebSocketProvider {
 
 function encodeState(state) {
   return encoder.encode(JSON.stringify(state));
+}
+
+/** The room a fencing refusal names: `fenced: "room" is guarded ...`. */
+function fencedRoom(message) {
+  const quoted = message.slice("fenced: ".length).match(/^"(?:[^"\\]|\\.)*"/);
+  try {
+    return quoted ? JSON.parse(quoted[0]) : null;
+  } catch {
+    return null;
+  }
 }
 
 function asError(error) {

@@ -4,6 +4,7 @@ import {
   Awareness,
   Doc,
   IndexedDbPersistence,
+  LockError,
   Text,
   UndoManager,
   WebSocketProvider,
@@ -55,6 +56,16 @@ provider.on("status", ({ status }) => void (status === "connected"));
 provider.on("synced", (synced: boolean) => void synced);
 provider.on("acknowledged", ({ room, version, durability }) => void [room.length, version.get(1n), durability + 1]);
 void provider.whenAcknowledged().then(() => provider.acknowledged().size);
+provider.on("fenced", ({ room, message }) => void [room?.length, message.length]);
+void (async () => {
+  const lease = await provider.lock("invoices", { ttl: 30_000, mode: "correctness", wait: false });
+  await lease.guard("room");
+  const token: number = lease.token;
+  lease.signal.addEventListener("abort", () => void token);
+  await lease.release();
+})().catch((error: unknown) => void (error instanceof LockError && error.code === "held" && error.holder?.token));
+const unwatch: () => void = provider.watchLock("invoices", (holder) => void holder?.expires);
+unwatch();
 const stream = subscribeChanges("http://localhost:8080", "room", { version: doc.version() });
 void (async () => {
   for await (const event of stream) {
