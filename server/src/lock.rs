@@ -13,6 +13,7 @@
 //! writes to them only from connections that show the latest token.
 
 pub mod api;
+pub mod election;
 mod embedded;
 mod etcd;
 mod lease;
@@ -231,6 +232,44 @@ impl Locks {
         };
         self.fence(name, latest).await;
         Ok(latest)
+    }
+
+    /// Whether the lease `token` of the correctness lock `name` is live now: a
+    /// linearizable read of the lock service.
+    pub async fn holds(&self, name: &str, token: u64) -> Result<bool, LockError> {
+        Ok(self
+            .holder(Mode::Correctness, name)
+            .await?
+            .is_some_and(|lease| lease.token == token))
+    }
+
+    /// Whether lock holders can share state through the lock service (with etcd):
+    /// what one relay's job recorded, the next owner reads.
+    pub fn shares_state(&self) -> bool {
+        self.etcd.is_some()
+    }
+
+    /// Records `value` at `key` for the next holders of the correctness lock `name`,
+    /// only while `token` is its live lease; whether it was written.
+    pub async fn put_fenced(
+        &self,
+        name: &str,
+        token: u64,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, LockError> {
+        match &self.etcd {
+            Some(etcd) => etcd.put_fenced(name, token, key, value).await,
+            None => Err(LockError::Invalid("shared state needs etcd".into())),
+        }
+    }
+
+    /// What holders recorded under keys starting with `prefix`.
+    pub async fn shared(&self, prefix: &str) -> Result<Vec<(String, String)>, LockError> {
+        match &self.etcd {
+            Some(etcd) => etcd.shared(prefix).await,
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Whether guards must be checked with the lock service on every write: when

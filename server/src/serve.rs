@@ -21,6 +21,7 @@ use weft_core::ReplicaId;
 use crate::http::{AppState, Changes, Limits, router, valid_node};
 use crate::hub::{Hub, Input};
 use crate::lock::Locks;
+use crate::lock::election::Leadership;
 use crate::mesh::{self, MeshConfig, MeshView};
 use crate::metrics::Metrics;
 use crate::store::SqliteStore;
@@ -181,6 +182,10 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     )))?;
     let address = listener.local_addr()?;
     let mesh_config = options.mesh(address, secret.clone())?;
+    // Who campaigns for the relay's jobs: alone, the relay's only run at a time.
+    let node = mesh_config
+        .as_ref()
+        .map_or_else(|| "relay".to_owned(), |config| config.node.clone());
     let mesh_view = mesh_config
         .as_ref()
         .map(|config| Arc::new(MeshView::new(config.node.clone(), config.url.clone())));
@@ -236,10 +241,17 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
             _ => None,
         };
         for target in webhooks {
+            let leadership = Leadership::campaign(
+                Arc::clone(&state.locks),
+                state.mesh.clone(),
+                &target.job(),
+                node.clone(),
+            );
             tokio::spawn(webhook::run(
                 target,
                 store_path.clone(),
                 appended.subscribe(),
+                leadership,
             ));
         }
         tracing::info!(%address, "serving: ws://{address}/sync and http://{address}/");

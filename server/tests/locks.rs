@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value as Json, json};
 use support::etcd::EtcdCluster;
+use support::mesh::{free_udp_port, start_with, wait_for_links};
+use support::webhook::Receiver;
 use support::{Client, Relay, post, temporary_dir};
 
 /// Takes `name` over HTTP: the lease, or the refusal.
@@ -434,4 +436,153 @@ async fn etcd_locks_span_relays_and_outlive_a_lost_member() {
         assert_eq!(release_http(relay, "import", token).await["released"], true);
         last = token;
     }
+}
+
+/// The lock a relay job runs under: `relay-job:webhook:<hash of the URL>`.
+fn webhook_job(url: &str) -> String {
+    use sha2::Digest;
+    let hash = sha2::Sha256::digest(url.as_bytes());
+    format!("relay-job:webhook:{}", hex::encode(&hash[..8]))
+}
+
+/// How many changes (dot ranges) the receiver was sent, duplicates included.
+fn changes_delivered(receiver: &Receiver) -> usize {
+    receiver
+        .accepted
+        .lock()
+        .unwrap()
+        .iter()
+        .flat_map(|body| body["events"].as_array().unwrap().clone())
+        .map(|event| event["data"]["changes"].as_array().map_or(0, Vec::len))
+        .sum()
+}
+
+/// The relay that owns `job` now, by its mesh name.
+async fn owner(relay: &Relay, job: &str) -> Option<String> {
+    let (_, body) = support::get(relay, &format!("/locks?name={job}")).await;
+    let body: Json = serde_json::from_str(&body).unwrap();
+    body["holder"]["holder"].as_str().map(String::from)
+}
+
+async fn type_edits(relay: &Relay, replica: u64, doc: &str, count: usize) {
+    let mut client = Client::connect(&relay.url(None), replica).await.unwrap();
+    client.subscribe(doc).await;
+    client.settle().await;
+    for n in 0..count {
+        client.type_text(doc, &format!("e{n} ")).await;
+        assert!(client.wait_until_held(doc).await);
+    }
+}
+
+async fn wait_until(what: &str, limit: Duration, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "waited in vain for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_relay_of_a_mesh_delivers_webhooks_and_another_takes_over_when_it_dies() {
+    let dir = temporary_dir("lock-election");
+    let cluster = EtcdCluster::start(&dir, 1);
+    let receiver = Receiver::start().await;
+    let hook = format!("http://{}/hook", receiver.address);
+    let endpoints = cluster.endpoints();
+    let extra = ["--etcd", endpoints.as_str(), "--webhook", hook.as_str()];
+    let (gossip_a, gossip_b) = (free_udp_port(), free_udp_port());
+    let a = start_with(&dir.join("a"), "a", gossip_a, &[], None, &extra);
+    let b = start_with(&dir.join("b"), "b", gossip_b, &[gossip_a], None, &extra);
+    wait_for_links(&[&a, &b]).await;
+
+    let job = webhook_job(&hook);
+    let started = Instant::now();
+    let first_owner = loop {
+        if let Some(owner) = owner(&a, &job).await {
+            break owner;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nobody owns the webhook job"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let (owner_relay, survivor) = if first_owner == "a" { (a, b) } else { (b, a) };
+
+    // Edits at the relay that does not own the job reach the receiver once, through
+    // the owner: the two relays do not both deliver.
+    type_edits(&survivor, 41, "tickets", 5).await;
+    let five: std::collections::BTreeSet<_> = (1..=5).map(|n| ("41".to_string(), n)).collect();
+    wait_until("the first five changes", Duration::from_secs(20), || {
+        receiver.delivered() == five
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        changes_delivered(&receiver),
+        5,
+        "each change went out once: one relay delivers"
+    );
+    let first_epoch = *receiver.epochs.lock().unwrap().last().unwrap();
+
+    // The owner dies; the survivor takes the job over at the lease's expiry, with a
+    // larger epoch, and delivers what came after.
+    owner_relay.kill();
+    let mut more = Client::connect(&survivor.url(None), 42).await.unwrap();
+    more.subscribe("tickets").await;
+    more.settle().await;
+    more.type_text("tickets", "after ").await;
+    assert!(more.wait_until_held("tickets").await);
+    let mut all = five.clone();
+    all.insert(("42".to_string(), 1));
+    wait_until(
+        "the change after the takeover",
+        Duration::from_secs(30),
+        || receiver.delivered() == all,
+    )
+    .await;
+    // The new owner started where the old one recorded it had delivered to.
+    assert_eq!(changes_delivered(&receiver), 6);
+    let epochs = receiver.epochs.lock().unwrap().clone();
+    assert!(
+        epochs.windows(2).all(|pair| pair[0] <= pair[1]),
+        "epochs never go back: {epochs:?}"
+    );
+    assert!(*epochs.last().unwrap() > first_epoch);
+    assert_eq!(
+        owner(&survivor, &job).await.as_deref(),
+        Some(if first_owner == "a" { "b" } else { "a" })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mesh_without_etcd_refuses_correctness_locks_and_lets_one_relay_deliver() {
+    let dir = temporary_dir("lock-gossip-election");
+    let receiver = Receiver::start().await;
+    let hook = format!("http://{}/hook", receiver.address);
+    let extra = ["--webhook", hook.as_str()];
+    let (gossip_a, gossip_b) = (free_udp_port(), free_udp_port());
+    let a = start_with(&dir.join("a"), "a", gossip_a, &[], None, &extra);
+    let b = start_with(&dir.join("b"), "b", gossip_b, &[gossip_a], None, &extra);
+    wait_for_links(&[&a, &b]).await;
+
+    let refusal = acquire_http(&a, "import", "h", 5_000).await.unwrap_err();
+    assert_eq!(refusal["error"], "invalid");
+    assert!(refusal["message"].as_str().unwrap().contains("--etcd"));
+    let body = json!({ "name": "import", "holder": "h", "ttl": 5_000, "mode": "efficiency" });
+    let (status, _) = post(&b, "/locks/acquire", &body).await;
+    assert!(status.contains(" 200 "), "{status}");
+
+    type_edits(&b, 51, "tickets", 5).await;
+    let five: std::collections::BTreeSet<_> = (1..=5).map(|n| ("51".to_string(), n)).collect();
+    wait_until("the five changes", Duration::from_secs(20), || {
+        receiver.delivered() == five
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(
+        changes_delivered(&receiver),
+        5,
+        "only the relay named first delivers"
+    );
 }

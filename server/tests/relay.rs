@@ -176,11 +176,15 @@ async fn bad_input_gets_an_error_and_the_relay_keeps_serving() {
     assert!(big.pump_until(WAIT, |c| c.closed.is_some()).await);
     assert_eq!(u16::from(big.closed.as_ref().unwrap().code), 1009);
 
-    // Text frames: closed with 1003.
+    // Text frames are lock requests: anything else gets an error, and a long one
+    // closes with 1009.
     let mut texty = Client::connect(&relay.url(None), 5).await.unwrap();
     texty.send_raw(Frame::Text("hello?".into())).await;
+    assert!(texty.pump_until(WAIT, |c| !c.texts.is_empty()).await);
+    assert_eq!(texty.texts[0]["error"], "invalid");
+    texty.send_raw(Frame::Text("x".repeat(5_000).into())).await;
     assert!(texty.pump_until(WAIT, |c| c.closed.is_some()).await);
-    assert_eq!(u16::from(texty.closed.as_ref().unwrap().code), 1003);
+    assert_eq!(u16::from(texty.closed.as_ref().unwrap().code), 1009);
 
     // Another protocol version: a clear error.
     let mut future = Client::connect(&relay.url(None), 6).await.unwrap();

@@ -8,13 +8,12 @@ mod support;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 use serde_json::Value as Json;
+use support::webhook::{Receiver, dots};
 use support::{Client, Relay, get, temporary_dir};
 use weft_core::ContainerId;
 
@@ -86,23 +85,6 @@ impl Drop for Tailing {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Every dot (replica, counter) the change events hold, each once.
-fn dots(events: &[Json]) -> BTreeSet<(String, u64)> {
-    events
-        .iter()
-        .filter(|event| event["event"] == "change")
-        .flat_map(|event| event["data"]["changes"].as_array().unwrap().clone())
-        .flat_map(|change| {
-            let replica = change["replica"].as_str().unwrap().to_string();
-            let (first, last) = (
-                change["first"].as_u64().unwrap(),
-                change["last"].as_u64().unwrap(),
-            );
-            (first..=last).map(move |counter| (replica.clone(), counter))
-        })
-        .collect()
 }
 
 fn seqs(events: &[Json]) -> Vec<u64> {
@@ -322,89 +304,6 @@ async fn a_backlog_of_ten_thousand_changes_streams_in_bounded_memory() {
         growth < 16 * 1024,
         "the relay grew by {growth} KiB while streaming"
     );
-}
-
-/// An HTTP receiver for webhooks: refuses with 503 while `failing`, else keeps the
-/// JSON body and answers 200.
-struct Receiver {
-    address: std::net::SocketAddr,
-    accepted: Arc<Mutex<Vec<Json>>>,
-    refused: Arc<AtomicUsize>,
-    failing: Arc<AtomicBool>,
-}
-
-impl Receiver {
-    async fn start() -> Receiver {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let receiver = Receiver {
-            address: listener.local_addr().unwrap(),
-            accepted: Arc::default(),
-            refused: Arc::default(),
-            failing: Arc::default(),
-        };
-        let (accepted, refused, failing) = (
-            Arc::clone(&receiver.accepted),
-            Arc::clone(&receiver.refused),
-            Arc::clone(&receiver.failing),
-        );
-        tokio::spawn(async move {
-            while let Ok((mut stream, _)) = listener.accept().await {
-                let body = read_request(&mut stream).await;
-                let status = if failing.load(Ordering::SeqCst) {
-                    refused.fetch_add(1, Ordering::SeqCst);
-                    "503 Service Unavailable"
-                } else {
-                    accepted
-                        .lock()
-                        .unwrap()
-                        .push(serde_json::from_slice(&body).unwrap());
-                    "200 OK"
-                };
-                let response =
-                    format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-                let _ = stream.write_all(response.as_bytes()).await;
-            }
-        });
-        receiver
-    }
-
-    /// The dots of every change delivered so far.
-    fn delivered(&self) -> BTreeSet<(String, u64)> {
-        let bodies = self.accepted.lock().unwrap().clone();
-        let events: Vec<Json> = bodies
-            .iter()
-            .flat_map(|body| body["events"].as_array().unwrap().clone())
-            .map(|event| serde_json::json!({ "event": event["type"], "data": event["data"] }))
-            .collect();
-        dots(&events)
-    }
-}
-
-/// The body of one HTTP request with a content-length.
-async fn read_request(stream: &mut tokio::net::TcpStream) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    let mut chunk = [0; 4096];
-    loop {
-        let read = stream.read(&mut chunk).await.unwrap();
-        bytes.extend_from_slice(&chunk[..read]);
-        let text = String::from_utf8_lossy(&bytes);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length: usize = text[..end]
-                .lines()
-                .find_map(|line| {
-                    line.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap())
-                })
-                .unwrap_or(0);
-            if bytes.len() >= end + 4 + length || read == 0 {
-                return bytes[end + 4..].to_vec();
-            }
-        }
-        if read == 0 {
-            return Vec::new();
-        }
-    }
 }
 
 async fn wait_for(what: &str, done: impl Fn() -> bool) {

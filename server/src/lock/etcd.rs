@@ -22,6 +22,8 @@ use super::lease::{Lease, LockError};
 
 const LOCK_PREFIX: &str = "weft/lock/";
 const FENCE_PREFIX: &str = "weft/fence/";
+/// Values the holders of locks share, written only by the live holder.
+const SHARED_PREFIX: &str = "weft/shared/";
 /// Each request to a member gets this long before the next member is tried.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -51,6 +53,15 @@ fn number(value: &Json) -> u64 {
         Json::String(text) => text.parse().unwrap_or(0),
         other => other.as_u64().unwrap_or(0),
     }
+}
+
+/// The end of the key range holding every key that starts with `prefix`.
+fn prefix_end(prefix: &str) -> String {
+    let mut bytes = prefix.as_bytes().to_vec();
+    if let Some(last) = bytes.last_mut() {
+        *last += 1;
+    }
+    String::from_utf8(bytes).expect("prefixes are ASCII")
 }
 
 /// A lock key's holder and lease, as the lock key's value and metadata say.
@@ -293,9 +304,63 @@ impl Etcd {
     }
 }
 
+impl Etcd {
+    /// Writes `value` at `key` only while `token` is the live lease of the lock
+    /// `name`: a write fenced in the cluster itself. Whether it was written.
+    pub async fn put_fenced(
+        &self,
+        name: &str,
+        token: u64,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, LockError> {
+        let answer = self
+            .call(
+                "/v3/kv/txn",
+                &json!({
+                    "compare": [{
+                        "key": b64(&format!("{LOCK_PREFIX}{name}")),
+                        "target": "CREATE",
+                        "result": "EQUAL",
+                        "create_revision": token.to_string()
+                    }],
+                    "success": [{ "request_put": { "key": b64(&format!("{SHARED_PREFIX}{key}")), "value": b64(value) } }]
+                }),
+            )
+            .await?;
+        Ok(answer["succeeded"].as_bool() == Some(true))
+    }
+
+    /// Every value written by [`put_fenced`](Self::put_fenced) under keys starting
+    /// with `prefix`: `(key without the prefix, value)`.
+    pub async fn shared(&self, prefix: &str) -> Result<Vec<(String, String)>, LockError> {
+        let start = format!("{SHARED_PREFIX}{prefix}");
+        let answer = self
+            .call(
+                "/v3/kv/range",
+                &json!({ "key": b64(&start), "range_end": b64(&prefix_end(&start)) }),
+            )
+            .await?;
+        let kvs = answer["kvs"].as_array().cloned().unwrap_or_default();
+        Ok(kvs
+            .iter()
+            .filter_map(|kv| {
+                let key = unb64(&kv["key"]);
+                Some((key.strip_prefix(&start)?.to_owned(), unb64(&kv["value"])))
+            })
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prefixes_end_past_their_last_key() {
+        assert_eq!(prefix_end("weft/lock/"), "weft/lock0");
+        assert!(format!("{LOCK_PREFIX}zzz").as_str() < prefix_end(LOCK_PREFIX).as_str());
+    }
 
     #[test]
     fn endpoints_are_http_urls() {

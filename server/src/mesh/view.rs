@@ -83,6 +83,15 @@ impl MeshView {
             .clone()
     }
 
+    /// Whether this relay's name sorts before every live peer's: the owner of the
+    /// relay's jobs in a mesh without etcd.
+    pub fn sorts_first_of_the_live(&self) -> bool {
+        self.peers()
+            .iter()
+            .filter(|(_, peer)| peer.live)
+            .all(|(name, _)| *name > self.node)
+    }
+
     /// The membership view as JSON.
     pub fn to_json(&self) -> String {
         let report = Report {

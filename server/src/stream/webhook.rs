@@ -20,7 +20,10 @@ use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
+use weft_core::{ReplicaId, VersionVector};
+
 use super::{Follower, Start};
+use crate::lock::election::Leadership;
 use crate::store::{SqliteStore, Store, StoreError};
 
 /// How long changes of a document gather before they go out together.
@@ -60,6 +63,14 @@ impl Target {
     fn cursor_name(&self) -> String {
         format!("webhook:{}", self.url)
     }
+
+    /// The relay job of delivering to this target, which one relay of a mesh owns:
+    /// named by a hash of the URL, as lock names are short.
+    pub fn job(&self) -> String {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(self.url.as_bytes());
+        format!("webhook:{}", hex::encode(&hash[..8]))
+    }
 }
 
 /// One document's pending delivery: when it is due, and how many attempts failed.
@@ -82,34 +93,34 @@ fn client() -> HttpClient {
     Client::builder(TokioExecutor::new()).build(connector)
 }
 
-/// Delivers to `target` until the relay stops.
+/// Delivers to `target` until the relay stops, while this relay owns the job.
 pub async fn run(
     target: Target,
     store_path: PathBuf,
     mut appended: broadcast::Receiver<(String, u64)>,
+    mut leadership: Leadership,
 ) {
-    let client = client();
-    let mut readers = HashMap::new();
+    let mut webhook = Webhook {
+        client: client(),
+        target,
+        store_path,
+        readers: HashMap::new(),
+        handed_over: HashMap::new(),
+        leadership: leadership.clone(),
+    };
+    // Documents with changes to deliver, gathered while this relay stands by too.
     let mut due: HashMap<String, Due> = HashMap::new();
-    // What was stored but not delivered before a restart.
-    match tokio::task::block_in_place(|| undelivered(&store_path, &target)) {
-        Ok(docs) => {
-            for doc in docs {
-                due.insert(
-                    doc,
-                    Due {
-                        at: Instant::now(),
-                        failures: 0,
-                        first_seq: 1,
-                    },
-                );
-            }
-        }
-        Err(error) => tracing::error!(%error, webhook = target.url, "reading cursors failed"),
-    }
+    let mut epoch = None;
     loop {
-        let next = due.values().map(|d| d.at).min();
+        let next = epoch.and(due.values().map(|d| d.at).min());
         tokio::select! {
+            () = leadership.changed() => {
+                let owned = leadership.epoch();
+                if owned.is_some() && owned != epoch {
+                    webhook.take_over(&mut due).await;
+                }
+                epoch = owned;
+            }
             notice = appended.recv() => match notice {
                 Ok((doc, seq)) => {
                     due.entry(doc).or_insert(Due {
@@ -119,11 +130,12 @@ pub async fn run(
                     });
                 }
                 Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, webhook = target.url, "webhook fell behind the relay's notices");
+                    tracing::warn!(missed, webhook = webhook.target.url, "webhook fell behind the relay's notices");
                 }
                 Err(RecvError::Closed) => return,
             },
             () = sleep_until(next) => {
+                let Some(epoch) = epoch else { continue };
                 let now = Instant::now();
                 let ready: Vec<String> = due
                     .iter()
@@ -132,7 +144,7 @@ pub async fn run(
                     .collect();
                 for doc in ready {
                     let Some(pending) = due.remove(&doc) else { continue };
-                    match deliver(&client, &target, &store_path, &mut readers, &doc, pending.first_seq).await {
+                    match webhook.deliver(epoch, &doc, pending.first_seq).await {
                         Ok(Delivered::All) => {}
                         Ok(Delivered::More) => {
                             due.insert(doc, Due { at: Instant::now(), failures: 0, first_seq: 1 });
@@ -140,7 +152,7 @@ pub async fn run(
                         Err(error) => {
                             let failures = pending.failures + 1;
                             let pause = retry_pause(failures);
-                            tracing::warn!(webhook = target.url, doc, %error, ?pause, "delivery failed; trying again");
+                            tracing::warn!(webhook = webhook.target.url, doc, %error, ?pause, "delivery failed; trying again");
                             due.insert(doc, Due { at: Instant::now() + pause, failures, first_seq: pending.first_seq });
                         }
                     }
@@ -148,6 +160,150 @@ pub async fn run(
             }
         }
     }
+}
+
+/// One webhook's delivery: where it reads, and the job it runs under.
+struct Webhook {
+    client: HttpClient,
+    target: Target,
+    store_path: PathBuf,
+    readers: HashMap<String, Reader>,
+    /// Per document, the version an earlier owner delivered up to: the first
+    /// delivery after a takeover starts there.
+    handed_over: HashMap<String, VersionVector>,
+    leadership: Leadership,
+}
+
+impl Webhook {
+    /// This relay now owns the job: what its own cursors and the earlier owner's
+    /// records say is undelivered becomes due.
+    async fn take_over(&mut self, due: &mut HashMap<String, Due>) {
+        self.readers.clear();
+        let mut docs =
+            match tokio::task::block_in_place(|| undelivered(&self.store_path, &self.target)) {
+                Ok(docs) => docs,
+                Err(error) => {
+                    tracing::error!(%error, webhook = self.target.url, "reading cursors failed");
+                    Vec::new()
+                }
+            };
+        match self.leadership.recorded().await {
+            Ok(records) => {
+                for (doc, version) in records {
+                    if let Some(version) = version_from_json(&version) {
+                        docs.push(doc.clone());
+                        self.handed_over.insert(doc, version);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, webhook = self.target.url, "reading the earlier owner's records failed")
+            }
+        }
+        for doc in docs {
+            due.entry(doc).or_insert(Due {
+                at: Instant::now(),
+                failures: 0,
+                first_seq: 1,
+            });
+        }
+    }
+
+    /// Sends what `doc` holds after the webhook's cursor, and moves the cursor on;
+    /// every request and cursor write first checks that `epoch` still owns the job.
+    async fn deliver(
+        &mut self,
+        epoch: u64,
+        doc: &str,
+        first_seq: u64,
+    ) -> Result<Delivered, String> {
+        let name = self.target.cursor_name();
+        if !self.readers.contains_key(doc) {
+            if self.readers.len() >= READERS
+                && let Some(evicted) = self.readers.keys().next().cloned()
+            {
+                self.readers.remove(&evicted);
+            }
+            let handed_over = self.handed_over.remove(doc);
+            let follower = tokio::task::block_in_place(|| {
+                let mut store = SqliteStore::open(&self.store_path).map_err(|e| e.to_string())?;
+                let start = match handed_over {
+                    Some(version) => Start::Version(version),
+                    None => Start::After(
+                        store
+                            .cursor(&name, doc)
+                            .map_err(|e| e.to_string())?
+                            .unwrap_or(first_seq.saturating_sub(1)),
+                    ),
+                };
+                Follower::start(store, doc.into(), start)
+                    .map_err(|_| format!("{doc:?} could not be read"))
+            })?;
+            self.readers.insert(
+                doc.into(),
+                Reader {
+                    follower,
+                    unsent: None,
+                },
+            );
+        }
+        let reader = self.readers.get_mut(doc).expect("inserted above");
+        let batch = match reader.unsent.take() {
+            Some(batch) => Ok(batch),
+            None => tokio::task::block_in_place(|| read_batch(&mut reader.follower)),
+        };
+        let (events, last) = match batch {
+            Ok(batch) => batch,
+            Err(error) => {
+                self.readers.remove(doc);
+                return Err(error.to_string());
+            }
+        };
+        if events.is_empty() {
+            return Ok(Delivered::All);
+        }
+        let full = events.len() == EVENTS_PER_REQUEST;
+        let delivered_to = events
+            .iter()
+            .rev()
+            .find_map(|event| event["data"].get("version"))
+            .cloned();
+        let body = json!({ "doc": doc, "events": events });
+        if !self.leadership.confirm(epoch).await {
+            reader.unsent = Some((events, last));
+            return Err("this relay no longer owns the webhook's delivery".into());
+        }
+        if let Err(error) = post(&self.client, &self.target, doc, epoch, &body).await {
+            reader.unsent = Some((events, last));
+            return Err(error);
+        }
+        if let Some(version) = delivered_to {
+            match self
+                .leadership
+                .record(epoch, doc, &version.to_string())
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => return Err("another relay owns the webhook's delivery now".into()),
+                Err(error) => tracing::warn!(%error, doc, "recording the delivered version failed"),
+            }
+        }
+        tokio::task::block_in_place(|| reader.follower.save_cursor(&name, last))
+            .map_err(|error| error.to_string())?;
+        Ok(if full {
+            Delivered::More
+        } else {
+            Delivered::All
+        })
+    }
+}
+
+/// A version as change events write it (`{"replica": counter}`).
+fn version_from_json(text: &str) -> Option<VersionVector> {
+    let map: HashMap<String, u64> = serde_json::from_str(text).ok()?;
+    map.into_iter()
+        .map(|(replica, counter)| Some((ReplicaId::new(replica.parse().ok()?), counter)))
+        .collect()
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -195,69 +351,6 @@ struct Reader {
 /// where to start again).
 const READERS: usize = 64;
 
-/// Sends what `doc` holds after the webhook's cursor, and moves the cursor on.
-async fn deliver(
-    client: &HttpClient,
-    target: &Target,
-    store_path: &Path,
-    readers: &mut HashMap<String, Reader>,
-    doc: &str,
-    first_seq: u64,
-) -> Result<Delivered, String> {
-    let name = target.cursor_name();
-    if !readers.contains_key(doc) {
-        if readers.len() >= READERS
-            && let Some(evicted) = readers.keys().next().cloned()
-        {
-            readers.remove(&evicted);
-        }
-        let follower = tokio::task::block_in_place(|| {
-            let mut store = SqliteStore::open(store_path).map_err(|e| e.to_string())?;
-            let cursor = store
-                .cursor(&name, doc)
-                .map_err(|e| e.to_string())?
-                .unwrap_or(first_seq.saturating_sub(1));
-            Follower::start(store, doc.into(), Start::After(cursor))
-                .map_err(|_| format!("{doc:?} could not be read"))
-        })?;
-        readers.insert(
-            doc.into(),
-            Reader {
-                follower,
-                unsent: None,
-            },
-        );
-    }
-    let reader = readers.get_mut(doc).expect("inserted above");
-    let batch = match reader.unsent.take() {
-        Some(batch) => Ok(batch),
-        None => tokio::task::block_in_place(|| read_batch(&mut reader.follower)),
-    };
-    let (events, last) = match batch {
-        Ok(batch) => batch,
-        Err(error) => {
-            readers.remove(doc);
-            return Err(error.to_string());
-        }
-    };
-    if events.is_empty() {
-        return Ok(Delivered::All);
-    }
-    let full = events.len() == EVENTS_PER_REQUEST;
-    let body = json!({ "doc": doc, "events": events });
-    if let Err(error) = post(client, target, doc, &body).await {
-        reader.unsent = Some((events, last));
-        return Err(error);
-    }
-    tokio::task::block_in_place(|| reader.follower.save_cursor(&name, last))
-        .map_err(|error| error.to_string())?;
-    Ok(if full {
-        Delivered::More
-    } else {
-        Delivered::All
-    })
-}
-
 /// The next request's worth of events, and the sequence number they reach.
 fn read_batch(follower: &mut Follower) -> Result<(Vec<Json>, u64), StoreError> {
     let mut events = Vec::new();
@@ -272,11 +365,21 @@ fn read_batch(follower: &mut Follower) -> Result<(Vec<Json>, u64), StoreError> {
     Ok((events, last))
 }
 
-async fn post(client: &HttpClient, target: &Target, doc: &str, body: &Json) -> Result<(), String> {
+/// POSTs one request, with the epoch of the relay that sends it: a receiver can drop
+/// requests of an epoch older than one it has seen (a relay that lost the job while
+/// paused), as fencing tokens are meant to be used.
+async fn post(
+    client: &HttpClient,
+    target: &Target,
+    doc: &str,
+    epoch: u64,
+    body: &Json,
+) -> Result<(), String> {
     let attempt = async {
         let request = Request::post(target.uri.clone())
             .header("content-type", "application/json")
             .header("x-weft-doc", doc)
+            .header("x-weft-epoch", epoch)
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|error| error.to_string())?;
         let response = client

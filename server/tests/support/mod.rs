@@ -5,7 +5,9 @@
 #![allow(dead_code)]
 
 pub mod etcd;
+pub mod mesh;
 pub mod proxy;
+pub mod webhook;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
