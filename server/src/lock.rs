@@ -234,6 +234,53 @@ impl Locks {
         Ok(latest)
     }
 
+    /// With etcd: follows the cluster, so that watchers here hear of grants and
+    /// releases made through other relays, and the hub of their tokens.
+    pub fn follow_cluster(self: &Arc<Self>) {
+        if self.etcd.is_none() {
+            return;
+        }
+        let locks = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                let (changes, mut arriving) = mpsc::unbounded_channel();
+                let mut report = move |change| {
+                    let _ = changes.send(change);
+                };
+                let follower = Arc::clone(&locks);
+                let handling = tokio::spawn(async move {
+                    while let Some(change) = arriving.recv().await {
+                        follower.cluster_changed(change).await;
+                    }
+                });
+                if let Err(error) = locks.cluster().follow(&mut report).await {
+                    tracing::debug!(%error, "following etcd stopped; starting again");
+                }
+                drop(report);
+                let _ = handling.await;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+    }
+
+    async fn cluster_changed(&self, change: etcd::Change) {
+        match change {
+            etcd::Change::Fence { name, token } => self.fence(&name, token).await,
+            etcd::Change::Lock {
+                name,
+                granted: false,
+            } => self.announce(Space::Cluster, &name, None),
+            etcd::Change::Lock {
+                name,
+                granted: true,
+            } => {
+                if let Ok(holder) = self.cluster().holder(&name, unix_millis()).await {
+                    self.announce(Space::Cluster, &name, holder);
+                }
+            }
+        }
+    }
+
     /// Whether the lease `token` of the correctness lock `name` is live now: a
     /// linearizable read of the lock service.
     pub async fn holds(&self, name: &str, token: u64) -> Result<bool, LockError> {

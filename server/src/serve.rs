@@ -240,6 +240,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
             }
             _ => None,
         };
+        state.locks.follow_cluster();
         for target in webhooks {
             let leadership = Leadership::campaign(
                 Arc::clone(&state.locks),

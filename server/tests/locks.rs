@@ -373,8 +373,20 @@ async fn etcd_locks_span_relays_and_outlive_a_lost_member() {
     let one = Relay::start(&dir.join("one"), &["--etcd", &endpoints]);
     let two = Relay::start(&dir.join("two"), &["--etcd", &endpoints]);
 
+    let mut watcher = Client::connect(&two.url(None), 30).await.unwrap();
+    watcher
+        .lock_request(json!({ "op": "watch", "name": "import" }))
+        .await;
+
     // One holder across both relays; tokens grow across them.
     let first = acquire_when_available(&one, "import", "a").await.unwrap();
+    // A watcher at the other relay hears of the grant.
+    let heard = |c: &Client| {
+        c.texts
+            .iter()
+            .any(|text| text["watch"] == "import" && text["holder"]["holder"] == "a")
+    };
+    assert!(watcher.pump_until(Duration::from_secs(5), heard).await);
     let refusal = acquire_http(&two, "import", "b", 2_000).await.unwrap_err();
     assert_eq!(refusal["error"], "held");
     assert_eq!(refusal["holder"]["token"], first["token"]);

@@ -304,7 +304,92 @@ impl Etcd {
     }
 }
 
+/// A change in the cluster that the relay follows.
+pub enum Change {
+    /// The lock key of `name` was created (a grant) or deleted (a release, or its
+    /// lease lapsed).
+    Lock { name: String, granted: bool },
+    /// A grant of `name` with this token.
+    Fence { name: String, token: u64 },
+}
+
+fn change(kv: &Json, deleted: bool) -> Option<Change> {
+    let key = unb64(&kv["key"]);
+    if let Some(name) = key.strip_prefix(LOCK_PREFIX) {
+        return Some(Change::Lock {
+            name: name.into(),
+            granted: !deleted,
+        });
+    }
+    let name = key.strip_prefix(FENCE_PREFIX)?;
+    (!deleted).then(|| Change::Fence {
+        name: name.into(),
+        token: number(&kv["mod_revision"]),
+    })
+}
+
 impl Etcd {
+    /// Reports every lock and fence as they are now, then every change to them,
+    /// until the watch breaks (the caller starts it again).
+    pub async fn follow(
+        &self,
+        on_change: &mut (impl FnMut(Change) + Send),
+    ) -> Result<(), LockError> {
+        let (start, end) = ("weft/", prefix_end("weft/"));
+        let now = self
+            .call(
+                "/v3/kv/range",
+                &json!({ "key": b64(start), "range_end": b64(&end) }),
+            )
+            .await?;
+        for kv in now["kvs"].as_array().into_iter().flatten() {
+            if let Some(change) = change(kv, false) {
+                on_change(change);
+            }
+        }
+        let revision = number(&now["header"]["revision"]);
+        let body = json!({ "create_request": {
+            "key": b64(start),
+            "range_end": b64(&end),
+            "start_revision": (revision + 1).to_string(),
+        }});
+        let endpoint = &self.endpoints[self.preferred.load(Ordering::Relaxed)];
+        let request = Request::post(format!("http://{endpoint}/v3/watch"))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|error| LockError::Unavailable(error.to_string()))?;
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
+            .await
+            .map_err(|_| LockError::Unavailable(format!("{endpoint}: no answer in time")))?
+            .map_err(|error| LockError::Unavailable(error.to_string()))?;
+        let mut body = response.into_body();
+        let mut pending = Vec::new();
+        // The gateway sends one JSON object per line.
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|error| LockError::Unavailable(error.to_string()))?;
+            let Some(bytes) = frame.data_ref() else {
+                continue;
+            };
+            pending.extend_from_slice(bytes);
+            while let Some(end) = pending.iter().position(|byte| *byte == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                let Ok(message) = serde_json::from_slice::<Json>(&line) else {
+                    continue;
+                };
+                if message["result"]["canceled"].as_bool() == Some(true) {
+                    return Err(LockError::Unavailable("etcd canceled the watch".into()));
+                }
+                for event in message["result"]["events"].as_array().into_iter().flatten() {
+                    let deleted = event["type"] == "DELETE";
+                    if let Some(change) = change(&event["kv"], deleted) {
+                        on_change(change);
+                    }
+                }
+            }
+        }
+        Err(LockError::Unavailable("the watch ended".into()))
+    }
+
     /// Writes `value` at `key` only while `token` is the live lease of the lock
     /// `name`: a write fenced in the cluster itself. Whether it was written.
     pub async fn put_fenced(
