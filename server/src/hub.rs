@@ -626,6 +626,9 @@ impl<S: Store> Hub<S> {
             .and_then(|connection| connection.guards.get(doc))
             .filter(|(guarded_by, _)| guarded_by == lock)
             .map(|(_, token)| *token);
+        if !matches!(shown, Some(token) if token >= latest && token > 0) {
+            Metrics::add(&self.metrics.fenced_writes, 1);
+        }
         match shown {
             Some(token) if token >= latest && token > 0 => Ok(()),
             Some(token) => Err(format!(

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::hub::Input;
+use crate::metrics::Metrics;
 use embedded::Embedded;
 use etcd::Etcd;
 pub use lease::{Lease, LockError, check_name, check_ttl, unix_millis};
@@ -63,6 +64,7 @@ pub struct Locks {
     in_mesh: bool,
     /// Learns every fenced grant before its holder does.
     hub: mpsc::Sender<Input>,
+    metrics: Arc<Metrics>,
     events: broadcast::Sender<LockEvent>,
     /// The token last announced per lock, so that watchers hear each change once.
     announced: Mutex<HashMap<(Space, String), Option<u64>>>,
@@ -76,6 +78,7 @@ impl Locks {
         etcd_endpoints: &[String],
         in_mesh: bool,
         hub: mpsc::Sender<Input>,
+        metrics: Arc<Metrics>,
     ) -> Result<Arc<Self>, String> {
         let embedded = Embedded::open(store_path).map_err(|error| error.to_string())?;
         let etcd = if etcd_endpoints.is_empty() {
@@ -88,6 +91,7 @@ impl Locks {
             etcd,
             in_mesh,
             hub,
+            metrics,
             events: broadcast::channel(EVENTS_CAPACITY).0,
             announced: Mutex::new(HashMap::new()),
         }))
@@ -157,6 +161,7 @@ impl Locks {
         if self.fenced() == Ok(space) {
             self.fence(name, lease.token).await;
         }
+        Metrics::add(&self.metrics.locks_granted, 1);
         self.announce(space, name, Some(lease.clone()));
         self.expire_later(space, &lease);
         Ok(lease)
@@ -288,6 +293,11 @@ impl Locks {
             .holder(Mode::Correctness, name)
             .await?
             .is_some_and(|lease| lease.token == token))
+    }
+
+    /// The relay's metrics, which its jobs report their ownership in too.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Whether lock holders can share state through the lock service (with etcd):

@@ -18,6 +18,9 @@ pub struct Metrics {
     pub store_writes: AtomicU64,
     /// Sum of the store's durable-write latencies, in microseconds.
     pub store_write_micros: AtomicU64,
+    pub locks_granted: AtomicU64,
+    pub fenced_writes: AtomicU64,
+    pub jobs_owned: AtomicU64,
 }
 
 impl Metrics {
@@ -27,7 +30,7 @@ impl Metrics {
 
     /// The Prometheus exposition of every metric.
     pub fn render(&self) -> String {
-        let metrics: [(&str, &str, &str, &AtomicU64); 11] = [
+        let metrics: [(&str, &str, &str, &AtomicU64); 14] = [
             (
                 "weft_connections",
                 "gauge",
@@ -93,6 +96,24 @@ impl Metrics {
                 "counter",
                 "Time spent in durable writes.",
                 &self.store_write_micros,
+            ),
+            (
+                "weft_locks_granted_total",
+                "counter",
+                "Lock leases granted through this relay.",
+                &self.locks_granted,
+            ),
+            (
+                "weft_fenced_writes_total",
+                "counter",
+                "Writes to guarded documents refused for a stale or missing token.",
+                &self.fenced_writes,
+            ),
+            (
+                "weft_jobs_owned",
+                "gauge",
+                "Relay jobs (webhook deliveries) this relay owns now.",
+                &self.jobs_owned,
             ),
         ];
         let mut out = String::new();

@@ -211,6 +211,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         &options.etcd,
         mesh_view.is_some(),
         hub_input.clone(),
+        Arc::clone(&metrics),
     )?;
     let state = Arc::new(AppState::new(
         hub_input.clone(),

@@ -273,6 +273,18 @@ async fn a_stale_holders_guarded_writes_are_refused() {
     assert!(unguarded.pump_until(Duration::from_secs(5), fenced).await);
 
     assert_eq!(stored_text(&relay, "ledger").await, "first;second;");
+    let (_, metrics) = support::get(&relay, "/metrics").await;
+    let value = |name: &str| -> u64 {
+        let line = metrics
+            .lines()
+            .find(|line| line.starts_with(&format!("{name} ")))
+            .unwrap();
+        line.split(' ').nth(1).unwrap().parse().unwrap()
+    };
+    assert_eq!(value("weft_locks_granted_total"), 2);
+    assert!(value("weft_fenced_writes_total") >= 2);
+    // The relay alone owns its own jobs (it has none here: no webhook).
+    assert_eq!(value("weft_jobs_owned"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -564,6 +576,11 @@ async fn one_relay_of_a_mesh_delivers_webhooks_and_another_takes_over_when_it_di
     assert_eq!(
         owner(&survivor, &job).await.as_deref(),
         Some(if first_owner == "a" { "b" } else { "a" })
+    );
+    let (_, metrics) = support::get(&survivor, "/metrics").await;
+    assert!(
+        metrics.lines().any(|line| line == "weft_jobs_owned 1"),
+        "{metrics}"
     );
 }
 

@@ -15,6 +15,7 @@ use tokio::sync::watch;
 
 use super::{LockError, Locks, Mode, unix_millis};
 use crate::mesh::MeshView;
+use crate::metrics::Metrics;
 
 /// A job's lease, renewed at a third of it: a relay that dies hands the job over
 /// within this long.
@@ -50,12 +51,16 @@ impl Leadership {
             _ => None,
         };
         let (epoch, watching) = watch::channel(None);
+        let owner = Owner {
+            epoch,
+            locks: Arc::clone(&locks),
+        };
         match &gossip {
             Some(mesh) => {
-                tokio::spawn(follow_membership(Arc::clone(mesh), epoch));
+                tokio::spawn(follow_membership(Arc::clone(mesh), owner));
             }
             None => {
-                tokio::spawn(hold_lease(Arc::clone(&locks), lock.clone(), node, epoch));
+                tokio::spawn(hold_lease(Arc::clone(&locks), lock.clone(), node, owner));
             }
         }
         Self {
@@ -105,20 +110,37 @@ impl Leadership {
     }
 }
 
-async fn follow_membership(mesh: Arc<MeshView>, epoch: watch::Sender<Option<u64>>) {
+/// Publishes who owns a job: to the job, and to the relay's metrics.
+struct Owner {
+    epoch: watch::Sender<Option<u64>>,
+    locks: Arc<Locks>,
+}
+
+impl Owner {
+    fn set(&self, owned: Option<u64>) {
+        let before = self.epoch.send_replace(owned);
+        let gauge = &self.locks.metrics().jobs_owned;
+        match (before.is_some(), owned.is_some()) {
+            (false, true) => Metrics::add(gauge, 1),
+            (true, false) => {
+                gauge.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            _ => {}
+        }
+    }
+}
+
+async fn follow_membership(mesh: Arc<MeshView>, owner: Owner) {
     loop {
-        let owner = mesh.sorts_first_of_the_live().then_some(GOSSIP_EPOCH);
-        epoch.send_if_modified(|current| std::mem::replace(current, owner) != owner);
+        let owned = mesh.sorts_first_of_the_live().then_some(GOSSIP_EPOCH);
+        if *owner.epoch.borrow() != owned {
+            owner.set(owned);
+        }
         tokio::time::sleep(MEMBERSHIP_EVERY).await;
     }
 }
 
-async fn hold_lease(
-    locks: Arc<Locks>,
-    lock: String,
-    node: String,
-    epoch: watch::Sender<Option<u64>>,
-) {
+async fn hold_lease(locks: Arc<Locks>, lock: String, node: String, owner: Owner) {
     loop {
         match locks
             .acquire(Mode::Correctness, &lock, &node, JOB_TTL_MS)
@@ -126,8 +148,8 @@ async fn hold_lease(
         {
             Ok(lease) => {
                 tracing::info!(job = lock, epoch = lease.token, "this relay owns the job");
-                epoch.send_replace(Some(lease.token));
-                keep(&locks, &lease.name, lease.token, lease.expires, &epoch).await;
+                owner.set(Some(lease.token));
+                keep(&locks, &lease.name, lease.token, lease.expires, &owner).await;
                 tracing::info!(
                     job = lock,
                     epoch = lease.token,
@@ -152,13 +174,7 @@ async fn hold_lease(
 
 /// Renews the lease until it is lost. While the lock service cannot be reached the
 /// relay keeps the job only as long as its last renewal is sure to hold.
-async fn keep(
-    locks: &Arc<Locks>,
-    lock: &str,
-    token: u64,
-    mut expires: u64,
-    epoch: &watch::Sender<Option<u64>>,
-) {
+async fn keep(locks: &Arc<Locks>, lock: &str, token: u64, mut expires: u64, owner: &Owner) {
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
         match locks
@@ -167,16 +183,18 @@ async fn keep(
         {
             Ok(lease) => {
                 expires = lease.expires;
-                epoch.send_if_modified(|current| current.replace(token) != Some(token));
+                if owner.epoch.borrow().is_none() {
+                    owner.set(Some(token));
+                }
             }
             Err(LockError::Lost { .. }) => {
-                epoch.send_replace(None);
+                owner.set(None);
                 return;
             }
             Err(error) => {
                 if unix_millis() + RENEW_EVERY.as_millis() as u64 >= expires {
                     tracing::warn!(job = lock, %error, "cannot renew the job's lease: pausing it");
-                    epoch.send_replace(None);
+                    owner.set(None);
                 }
                 if unix_millis() >= expires {
                     return;

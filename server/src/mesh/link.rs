@@ -288,7 +288,7 @@ mod tests {
                 store_path: "unused.db".into(),
                 appended: tokio::sync::broadcast::channel(1).0,
             },
-            Locks::open(&locks_db, &[], true, hub).unwrap(),
+            Locks::open(&locks_db, &[], true, hub, Arc::new(Metrics::default())).unwrap(),
         );
         let for_b = link_token(b"secret", "ws://10.0.0.2:8080");
         assert_eq!(admits(&state, Some(&for_b)), Ok(()));

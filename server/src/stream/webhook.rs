@@ -189,11 +189,18 @@ impl Webhook {
             };
         match self.leadership.recorded().await {
             Ok(records) => {
+                let stored = tokio::task::block_in_place(|| stored_versions(&self.store_path))
+                    .unwrap_or_default();
                 for (doc, version) in records {
-                    if let Some(version) = version_from_json(&version) {
-                        docs.push(doc.clone());
-                        self.handed_over.insert(doc, version);
+                    let Some(version) = version_from_json(&version) else {
+                        continue;
+                    };
+                    // Delivered up to what this relay holds: nothing to hand over.
+                    if stored.get(&doc).is_some_and(|held| version.includes(held)) {
+                        continue;
                     }
+                    docs.push(doc.clone());
+                    self.handed_over.insert(doc, version);
                 }
             }
             Err(error) => {
@@ -206,6 +213,11 @@ impl Webhook {
                 failures: 0,
                 first_seq: 1,
             });
+        }
+        // Deliveries that waited while this relay did not own the job go now.
+        for pending in due.values_mut() {
+            pending.at = pending.at.min(Instant::now());
+            pending.failures = 0;
         }
     }
 
@@ -296,6 +308,16 @@ impl Webhook {
             Delivered::All
         })
     }
+}
+
+/// What this relay holds of every stored document.
+fn stored_versions(store_path: &Path) -> Result<HashMap<String, VersionVector>, StoreError> {
+    let mut store = SqliteStore::open(store_path)?;
+    Ok(store
+        .versions()?
+        .into_iter()
+        .filter_map(|(doc, bytes)| Some((doc, weft_core::codec::decode(&bytes).ok()?)))
+        .collect())
 }
 
 /// A version as change events write it (`{"replica": counter}`).

@@ -194,7 +194,12 @@ export class Locks {
   watch(name, listener, { mode = "correctness" } = {}) {
     const key = `${mode}\u0000${name}`;
     let listeners = this.#watchers.get(key);
-    if (!listeners) {
+    if (listeners) {
+      // The relay follows it for this connection already: ask who holds it now.
+      this.request({ op: "holder", name, mode })
+        .then((answer) => listeners.has(listener) && listener(answer.holder ?? null))
+        .catch(() => {});
+    } else {
       listeners = new Set();
       this.#watchers.set(key, listeners);
       this.request({ op: "watch", name, mode })

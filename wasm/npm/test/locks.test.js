@@ -97,6 +97,14 @@ test("watchers see the holder now and at every change", async () => {
   await sleep(100);
   const lease = await a.provider.lock("watched", { holder: "alice" });
   await sleep(100);
+  // A second listener on the same connection hears the holder at once too.
+  const late = await new Promise((resolve) => {
+    const stop = b.provider.watchLock("watched", (holder) => {
+      stop();
+      resolve(holder?.holder);
+    });
+  });
+  assert.equal(late, "alice");
   await lease.release();
   await sleep(100);
   unwatch();
