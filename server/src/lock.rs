@@ -66,8 +66,9 @@ pub struct Locks {
     hub: mpsc::Sender<Input>,
     metrics: Arc<Metrics>,
     events: broadcast::Sender<LockEvent>,
-    /// The token last announced per lock, so that watchers hear each change once.
-    announced: Mutex<HashMap<(Space, String), Option<u64>>>,
+    /// The live leases' tokens as last announced, so that watchers hear each change
+    /// once (free locks have no entry).
+    live: Mutex<HashMap<(Space, String), u64>>,
 }
 
 impl Locks {
@@ -93,7 +94,7 @@ impl Locks {
             hub,
             metrics,
             events: broadcast::channel(EVENTS_CAPACITY).0,
-            announced: Mutex::new(HashMap::new()),
+            live: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -206,8 +207,9 @@ impl Locks {
             }
             Space::Cluster => self.cluster().release(name, token).await?,
         };
-        if released {
-            self.announce(space, name, None);
+        // Following etcd, the relay hears of the deletion; locally only this says so.
+        if released && space == Space::Local {
+            self.announce_free(space, name);
         }
         Ok(released)
     }
@@ -353,14 +355,29 @@ impl Locks {
             .await;
     }
 
+    /// Tells watchers who holds `name` now, unless they heard so already.
     fn announce(&self, space: Space, name: &str, holder: Option<Lease>) {
+        self.announce_if(space, name, holder, false);
+    }
+
+    /// Tells watchers that `name` became free: a release is news even when this
+    /// relay never announced the lease (it was granted before a restart).
+    fn announce_free(&self, space: Space, name: &str) {
+        self.announce_if(space, name, None, true);
+    }
+
+    fn announce_if(&self, space: Space, name: &str, holder: Option<Lease>, always: bool) {
         let token = holder.as_ref().map(|lease| lease.token);
-        let mut announced = self
-            .announced
+        let mut live = self
+            .live
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let last = announced.insert((space, name.into()), token);
-        if last != Some(token) {
+        let key = (space, name.to_owned());
+        let last = match token {
+            Some(token) => live.insert(key, token),
+            None => live.remove(&key),
+        };
+        if always || last != token {
             let _ = self.events.send(LockEvent {
                 space,
                 name: name.into(),
