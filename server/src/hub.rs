@@ -176,6 +176,10 @@ pub struct Hub<S> {
     to_acknowledge: Vec<(ConnectionId, String, u64)>,
     /// Client updates durable here, waiting for more relays to hold them.
     awaiting: Vec<Awaiting>,
+    /// Connections whose sessions were given something to send since the last
+    /// flush: a flush visits only them (a tick, which touches all, visits all).
+    touched: Vec<ConnectionId>,
+    flush_all: bool,
     /// The mesh's view, when this relay is in one.
     mesh: Option<Arc<MeshView>>,
     /// What every stored document's version hashes to, for anti-entropy.
@@ -211,6 +215,8 @@ impl<S: Store> Hub<S> {
             to_store: Batch::default(),
             to_acknowledge: Vec::new(),
             awaiting: Vec::new(),
+            touched: Vec::new(),
+            flush_all: false,
             mesh,
             digests,
             appended,
@@ -316,9 +322,11 @@ impl<S: Store> Hub<S> {
             let _ = connection.outgoing.try_send(Outgoing::Mesh(root));
         }
         self.connections.insert(id, connection);
+        self.touched.push(id);
     }
 
     fn received(&mut self, id: ConnectionId, bytes: &[u8]) {
+        self.touched.push(id);
         Metrics::add(&self.metrics.bytes_in, bytes.len() as u64);
         let len = bytes.len() as u64;
         self.link_stats(id, |peer| peer.bytes_in += len);
@@ -479,6 +487,7 @@ impl<S: Store> Hub<S> {
                     let Some(connection) = self.connections.get_mut(other) else {
                         continue;
                     };
+                    self.touched.push(*other);
                     match as_it_came {
                         Some((before, payload)) => {
                             connection
@@ -523,6 +532,7 @@ impl<S: Store> Hub<S> {
                     .filter(|other| **other != id && Some(**other) != owner)
                 {
                     if let Some(connection) = self.connections.get_mut(other) {
+                        self.touched.push(*other);
                         let state = state.clone();
                         connection
                             .session
@@ -577,6 +587,7 @@ impl<S: Store> Hub<S> {
                 connection.session.subscribe(now, doc, &room.doc);
                 connection.docs.insert(doc.into());
                 room.subscribers.insert(*id);
+                self.touched.push(*id);
             }
         }
         self.rooms.insert(doc.into(), room);
@@ -687,6 +698,7 @@ impl<S: Store> Hub<S> {
                     if let Some(peer) = self.connections.get_mut(other) {
                         peer.session
                             .forward_awareness(doc, replica, clock + 1, None);
+                        self.touched.push(*other);
                     }
                 }
             }
@@ -694,6 +706,7 @@ impl<S: Store> Hub<S> {
     }
 
     fn tick(&mut self) {
+        self.flush_all = true;
         let now = self.now();
         for connection in self.connections.values_mut() {
             for event in connection.session.tick(now, &mut Rooms(&mut self.rooms)) {
@@ -799,6 +812,7 @@ impl<S: Store> Hub<S> {
                 connection
                     .session
                     .acknowledge(&doc, seq, room.doc.version());
+                self.touched.push(id);
             }
         }
         self.release_quorum(None);
@@ -870,7 +884,17 @@ impl<S: Store> Hub<S> {
 
     fn flush(&mut self) {
         let mut slow = Vec::new();
-        for (id, connection) in &mut self.connections {
+        let mut touched = std::mem::take(&mut self.touched);
+        if std::mem::take(&mut self.flush_all) {
+            touched = self.connections.keys().copied().collect();
+        } else {
+            touched.sort_unstable();
+            touched.dedup();
+        }
+        for id in &touched {
+            let Some(connection) = self.connections.get_mut(id) else {
+                continue;
+            };
             for message in connection.session.take_outgoing() {
                 Metrics::add(&self.metrics.bytes_out, message.len() as u64);
                 Metrics::add(&self.metrics.deltas_out, 1);
@@ -887,6 +911,9 @@ impl<S: Store> Hub<S> {
                 }
             }
         }
+        // Keeps the allocation for the next batch.
+        touched.clear();
+        self.touched = touched;
         for id in slow {
             self.drop_slow(id);
         }

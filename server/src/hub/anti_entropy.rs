@@ -183,6 +183,7 @@ impl<S: Store> Hub<S> {
             let now = self.now();
             if let Some(connection) = self.connections.get_mut(&id) {
                 connection.session.subscribe(now, doc, &room.doc);
+                self.touched.push(id);
             }
         } else if let Err(error) = self.load(doc) {
             tracing::warn!(doc, %error, "anti-entropy could not load a document");

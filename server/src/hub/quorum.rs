@@ -60,6 +60,7 @@ impl<S: Store> Hub<S> {
                     connection
                         .session
                         .acknowledge(&awaiting.doc, awaiting.seq, &awaiting.version);
+                    self.touched.push(awaiting.connection);
                 }
             } else if awaiting.since.elapsed() < GIVE_UP_AFTER {
                 self.awaiting.push(awaiting);
