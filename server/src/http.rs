@@ -20,6 +20,7 @@ use tower_http::services::ServeDir;
 use crate::auth::{self, Access};
 use crate::connection::{self, OUTGOING_CAPACITY};
 use crate::hub::{Input, Outgoing};
+use crate::lock::socket::LockRights;
 use crate::lock::{self, Locks};
 use crate::mesh::{MeshView, link};
 use crate::metrics::Metrics;
@@ -218,6 +219,7 @@ async fn upgrade(
     let max_message = state.limits.max_message;
     let locks = Arc::clone(&state.locks);
     let connection_access = access.clone();
+    let lock_events = outgoing.downgrade();
     upgrade
         // The read buffer is allocated up front and kept for the connection's life:
         // small, since most connections idle; a larger message is still read whole.
@@ -247,8 +249,11 @@ async fn upgrade(
                     hub,
                     receiver,
                     max_message,
-                    locks,
-                    connection_access,
+                    LockRights {
+                        locks,
+                        access: connection_access,
+                        events: lock_events,
+                    },
                 )
                 .await;
             }

@@ -75,6 +75,8 @@ pub enum Outgoing {
     Message(Vec<u8>),
     /// A mesh control message, for links.
     Mesh(String),
+    /// A lock event, for a client that follows the lock.
+    Lock(String),
     Close {
         code: u16,
         reason: String,

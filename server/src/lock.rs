@@ -17,6 +17,7 @@ pub mod election;
 mod embedded;
 mod etcd;
 mod lease;
+pub mod socket;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -337,10 +338,10 @@ impl Locks {
         self.etcd.is_some()
     }
 
-    /// A watch of no lock yet; [`Watch::add`] names them.
-    pub fn watch(&self) -> Watch {
+    /// Events of the locks `followed` names, as they change.
+    pub fn watch(&self, followed: Followed) -> Watch {
         Watch {
-            names: HashSet::new(),
+            followed,
             events: self.events.subscribe(),
         }
     }
@@ -408,35 +409,55 @@ impl Locks {
 /// How long after a lease's expiry the relay looks whether it lapsed.
 const EXPIRY_MARGIN_MS: u64 = 20;
 
-/// Lock events of some locks, as one connection or request follows them.
+/// The locks one watcher follows: shared by whoever names them and whoever reads
+/// their events.
+#[derive(Clone, Default)]
+pub struct Followed(Arc<Mutex<HashSet<(Space, String)>>>);
+
+impl Followed {
+    fn names(&self) -> std::sync::MutexGuard<'_, HashSet<(Space, String)>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Follows `name` in `mode` too; how many locks it follows now.
+    pub fn add(&self, locks: &Locks, mode: Mode, name: &str) -> Result<usize, LockError> {
+        check_name(name)?;
+        let mut names = self.names();
+        names.insert((locks.space(mode)?, name.into()));
+        Ok(names.len())
+    }
+
+    /// Stops following `name` in `mode`.
+    pub fn remove(&self, locks: &Locks, mode: Mode, name: &str) {
+        if let Ok(space) = locks.space(mode) {
+            self.names().remove(&(space, name.into()));
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.names().len()
+    }
+
+    fn contains(&self, event: &LockEvent) -> bool {
+        self.names().contains(&(event.space, event.name.clone()))
+    }
+}
+
+/// Lock events of the locks one watcher follows.
 pub struct Watch {
-    names: HashSet<(Space, String)>,
+    followed: Followed,
     events: broadcast::Receiver<LockEvent>,
 }
 
 impl Watch {
-    /// Follows `name` in `mode` too.
-    pub fn add(&mut self, locks: &Locks, mode: Mode, name: &str) -> Result<(), LockError> {
-        check_name(name)?;
-        self.names.insert((locks.space(mode)?, name.into()));
-        Ok(())
-    }
-
-    /// Stops following `name` in `mode`.
-    pub fn remove(&mut self, locks: &Locks, mode: Mode, name: &str) {
-        if let Ok(space) = locks.space(mode) {
-            self.names.remove(&(space, name.into()));
-        }
-    }
-
     /// The next event of a followed lock; `Err` when some were missed (read the
     /// holders again), `None` when the service is gone.
     pub async fn next(&mut self) -> Option<Result<LockEvent, Missed>> {
         loop {
             match self.events.recv().await {
-                Ok(event) if self.names.contains(&(event.space, event.name.clone())) => {
-                    return Some(Ok(event));
-                }
+                Ok(event) if self.followed.contains(&event) => return Some(Ok(event)),
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(_)) => return Some(Err(Missed)),
                 Err(broadcast::error::RecvError::Closed) => return None,

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
-use super::{LockError, Locks, Mode};
+use super::{Followed, LockError, Locks, Mode};
 use crate::auth::Access;
 use crate::http::{AppState, access};
 
@@ -185,10 +185,11 @@ pub async fn get(
         };
     }
     // Following starts before reading, so no change in between is missed.
-    let mut watch = state.locks.watch();
-    if let Err(error) = watch.add(&state.locks, mode, &request.name) {
+    let followed = Followed::default();
+    if let Err(error) = followed.add(&state.locks, mode, &request.name) {
         return json_response(status(&error), &refusal(&error));
     }
+    let watch = state.locks.watch(followed);
     let first = match answer(&state.locks, &access, &request).await {
         Some(Ok(body)) => body,
         Some(Err(error)) => return json_response(status(&error), &refusal(&error)),

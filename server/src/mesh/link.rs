@@ -149,6 +149,8 @@ async fn pump<S, E>(
                 let frame = match out {
                     Some(Outgoing::Message(bytes)) => Frame::Binary(bytes),
                     Some(Outgoing::Mesh(text)) => Frame::Text(text),
+                    // Links follow no locks.
+                    Some(Outgoing::Lock(_)) => continue,
                     Some(Outgoing::Close { .. }) | None => break,
                 };
                 if socket.send(frame).await.is_err() {
