@@ -116,7 +116,7 @@ export class Locks {
   #nextId = 1;
   /** id -> { request, resolve, reject, timer }: sent when timer is set */
   #pending = new Map();
-  /** lock name -> Set of listeners for holder changes */
+  /** `${mode}\u0000${name}` -> the listeners for that lock's holder changes */
   #watchers = new Map();
   /** room -> lease whose token guards it */
   #guards = new Map();
@@ -148,15 +148,17 @@ export class Locks {
   }
 
   async acquire(name, { ttl = 10_000, mode = "correctness", holder, wait = true, signal } = {}) {
-    holder ??= `${globalThis.crypto.randomUUID()}`;
+    // A holder id of this call's own tells a grant whose answer a dropped connection
+    // lost; a name the app chose may be another client's too.
+    const own = holder === undefined;
+    holder ??= globalThis.crypto.randomUUID();
     for (;;) {
       signal?.throwIfAborted();
       try {
         const answer = await this.request({ op: "acquire", name, holder, ttl, mode });
         return this.#held(answer.lease, mode, ttl);
       } catch (error) {
-        // Granted before the connection dropped: the lock is this holder's already.
-        if (error.code === "held" && error.holder?.holder === holder) {
+        if (own && error.code === "held" && error.holder?.holder === holder) {
           return this.#held(error.holder, mode, ttl);
         }
         if (!wait || !["held", "unavailable"].includes(error.code)) {
