@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::hub::{ConnectionId, Input, Outgoing};
 use crate::lock::socket::{LockRights, SocketLocks};
+use crate::outbox::OutboxReceiver;
 
 /// Messages waiting for a slow reader before the hub gives up on it.
 pub const OUTGOING_CAPACITY: usize = 256;
@@ -48,7 +49,7 @@ pub async fn serve(
     mut socket: WebSocket,
     id: ConnectionId,
     hub: mpsc::Sender<Input>,
-    mut outgoing: mpsc::Receiver<Outgoing>,
+    mut outgoing: OutboxReceiver,
     max_message: usize,
     lock_rights: LockRights,
 ) {

@@ -19,11 +19,12 @@ use tower_http::services::ServeDir;
 
 use crate::auth::{self, Access};
 use crate::connection::{self, OUTGOING_CAPACITY};
-use crate::hub::{Input, Outgoing};
+use crate::hub::Input;
 use crate::lock::socket::LockRights;
 use crate::lock::{self, Locks};
 use crate::mesh::{MeshView, link};
 use crate::metrics::Metrics;
+use crate::outbox::outbox;
 use crate::stream;
 
 /// The most relays a client may ask to hold its changes before the acknowledgement.
@@ -214,12 +215,11 @@ async fn upgrade(
     }
     Metrics::add(&state.metrics.connections_total, 1);
     let id = state.next_connection_id();
-    let (outgoing, receiver) = mpsc::channel::<Outgoing>(OUTGOING_CAPACITY);
+    let (outgoing, receiver) = outbox(OUTGOING_CAPACITY);
     let hub = state.hub.clone();
     let max_message = state.limits.max_message;
     let locks = Arc::clone(&state.locks);
     let connection_access = access.clone();
-    let lock_events = outgoing.downgrade();
     upgrade
         // The read buffer is allocated up front and kept for the connection's life:
         // small, since most connections idle; a larger message is still read whole.
@@ -252,7 +252,6 @@ async fn upgrade(
                     LockRights {
                         locks,
                         access: connection_access,
-                        events: lock_events,
                     },
                 )
                 .await;

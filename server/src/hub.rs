@@ -24,6 +24,7 @@ use weft_core::{Document, ReplicaId, SnapshotMode, VersionVector};
 use crate::auth::Access;
 use crate::mesh::{Digests, MeshView};
 use crate::metrics::Metrics;
+use crate::outbox::OutboxSender;
 use crate::store::{Batch, Store, StoreError, Stored, encoded_version};
 use quorum::Awaiting;
 
@@ -36,7 +37,7 @@ pub enum Input {
         access: Access,
         /// How many relays must hold a client's changes before they are acknowledged.
         durability: usize,
-        outgoing: mpsc::Sender<Outgoing>,
+        outgoing: OutboxSender,
     },
     Received {
         id: ConnectionId,
@@ -62,6 +63,11 @@ pub enum Input {
         doc: String,
         lock: String,
         token: u64,
+    },
+    /// A lock event for a connection that follows the lock.
+    LockEvent {
+        id: ConnectionId,
+        text: String,
     },
     /// Time passes: retries, presence expiry, idle documents.
     Tick,
@@ -92,7 +98,7 @@ struct Connection {
     session: SyncSession,
     access: Access,
     durability: usize,
-    outgoing: mpsc::Sender<Outgoing>,
+    outgoing: OutboxSender,
     replica: Option<ReplicaId>,
     docs: BTreeSet<String>,
     /// Per guarded document, the lock and token this connection's writes show.
@@ -267,6 +273,15 @@ impl<S: Store> Hub<S> {
             Input::Received { id, bytes } => self.received(id, &bytes),
             Input::Mesh { id, text } => self.mesh_message(id, &text),
             Input::Closed { id } => self.closed(id),
+            Input::LockEvent { id, text } => {
+                let sent = self
+                    .connections
+                    .get(&id)
+                    .map(|connection| connection.outgoing.try_send(Outgoing::Lock(text)));
+                if matches!(sent, Some(Err(_))) {
+                    self.drop_slow(id);
+                }
+            }
             Input::Fence { lock, token } => {
                 let latest = self.fences.entry(lock).or_default();
                 *latest = (*latest).max(token);
@@ -287,7 +302,7 @@ impl<S: Store> Hub<S> {
         id: ConnectionId,
         access: Access,
         durability: usize,
-        outgoing: mpsc::Sender<Outgoing>,
+        outgoing: OutboxSender,
     ) {
         let link = access.peer().is_some();
         let config = SessionConfig {

@@ -7,6 +7,7 @@ mod hub;
 mod lock;
 mod mesh;
 mod metrics;
+mod outbox;
 mod serve;
 mod store;
 mod stream;

@@ -9,7 +9,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::api::{self, Request};
 use super::{Followed, LockError, Locks, Watch};
 use crate::auth::Access;
-use crate::hub::{ConnectionId, Input, Outgoing};
+use crate::hub::{ConnectionId, Input};
 
 /// Most locks one connection follows.
 const MAX_FOLLOWED: usize = 1_024;
@@ -19,9 +19,6 @@ const MAX_FOLLOWED: usize = 1_024;
 pub struct LockRights {
     pub locks: Arc<Locks>,
     pub access: Access,
-    /// The connection's outgoing queue, for the events of the locks it follows;
-    /// weak, so that it does not keep the queue open (the hub's end decides that).
-    pub events: mpsc::WeakSender<Outgoing>,
 }
 
 impl LockRights {
@@ -29,7 +26,6 @@ impl LockRights {
         SocketLocks {
             locks: Arc::clone(&self.locks),
             access: self.access.clone(),
-            events: self.events.clone(),
             followed: None,
             guards: Vec::new(),
         }
@@ -39,7 +35,6 @@ impl LockRights {
 pub struct SocketLocks {
     locks: Arc<Locks>,
     access: Access,
-    events: mpsc::WeakSender<Outgoing>,
     /// The locks followed, and the end of the task that forwards their events (it
     /// stops when this is dropped).
     followed: Option<(Followed, oneshot::Sender<()>)>,
@@ -90,7 +85,7 @@ impl SocketLocks {
                         "this token does not allow reading the lock {name:?}"
                     )));
                 }
-                let followed = self.follow();
+                let followed = self.follow(id, hub);
                 if followed.len() >= MAX_FOLLOWED {
                     return Err(LockError::Invalid(format!(
                         "a connection follows at most {MAX_FOLLOWED} locks"
@@ -140,14 +135,14 @@ impl SocketLocks {
 
     /// The locks this connection follows, starting the task that forwards their
     /// events on first use.
-    fn follow(&mut self) -> Followed {
+    fn follow(&mut self, id: ConnectionId, hub: &mpsc::Sender<Input>) -> Followed {
         if let Some((followed, _)) = &self.followed {
             return followed.clone();
         }
         let followed = Followed::default();
         let (stop, stopped) = oneshot::channel();
         let watch = self.locks.watch(followed.clone());
-        tokio::spawn(forward(watch, self.events.clone(), stopped));
+        tokio::spawn(forward(watch, id, hub.clone(), stopped));
         self.followed = Some((followed.clone(), stop));
         followed
     }
@@ -172,9 +167,12 @@ impl SocketLocks {
 }
 
 /// Sends the connection the events of the locks it follows, until it closes.
+/// Events go through the hub, which queues them with the connection's other
+/// messages (and closes a connection that does not read them).
 async fn forward(
     mut watch: Watch,
-    events: mpsc::WeakSender<Outgoing>,
+    id: ConnectionId,
+    hub: mpsc::Sender<Input>,
     mut stopped: oneshot::Receiver<()>,
 ) {
     loop {
@@ -189,10 +187,11 @@ async fn forward(
             }
             None => return,
         };
-        let Some(events) = events.upgrade() else {
-            return;
+        let event = Input::LockEvent {
+            id,
+            text: text.to_string(),
         };
-        if events.send(Outgoing::Lock(text.to_string())).await.is_err() {
+        if hub.send(event).await.is_err() {
             return;
         }
     }

@@ -21,6 +21,7 @@ use super::membership::MeshConfig;
 use crate::auth::{self, Access, Claims, Scope};
 use crate::http::AppState;
 use crate::hub::{ConnectionId, Input, Outgoing};
+use crate::outbox::{OutboxReceiver, outbox};
 
 /// Messages waiting for a peer relay before the hub drops the link (it redials and
 /// catches up).
@@ -110,12 +111,9 @@ impl Drop for Registered {
 }
 
 /// Opens a link with the hub: the connection it registers and what the hub sends it.
-async fn register(
-    state: &AppState,
-    node: String,
-) -> Option<(Registered, mpsc::Receiver<Outgoing>)> {
+async fn register(state: &AppState, node: String) -> Option<(Registered, OutboxReceiver)> {
     let id = state.next_connection_id();
-    let (outgoing, receiver) = mpsc::channel(LINK_CAPACITY);
+    let (outgoing, receiver) = outbox(LINK_CAPACITY);
     let opened = Input::Opened {
         id,
         access: Access::Peer(node),
@@ -135,7 +133,7 @@ async fn pump<S, E>(
     mut socket: S,
     registered: &Registered,
     node: &str,
-    mut outgoing: mpsc::Receiver<Outgoing>,
+    mut outgoing: OutboxReceiver,
 ) where
     S: Stream<Item = Result<Frame, E>> + Sink<Frame> + Unpin,
 {

@@ -1,0 +1,132 @@
+//! A connection's queue of outgoing messages: the hub pushes without blocking, the
+//! connection's task pops. Nothing is allocated until the first message and nothing
+//! per message (tokio's channel keeps a block of 32 slots per channel, over a
+//! kilobyte for every idle connection).
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use tokio::sync::Notify;
+
+use crate::hub::Outgoing;
+
+struct Shared {
+    queue: Mutex<Queue>,
+    ready: Notify,
+}
+
+struct Queue {
+    messages: VecDeque<Outgoing>,
+    /// The hub's end is gone: once the queue is drained, the connection ends.
+    closed: bool,
+}
+
+impl Shared {
+    fn queue(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A queue holding at most `capacity` messages: the hub's end and the connection's.
+pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
+    let shared = Arc::new(Shared {
+        queue: Mutex::new(Queue {
+            messages: VecDeque::new(),
+            closed: false,
+        }),
+        ready: Notify::new(),
+    });
+    (
+        OutboxSender {
+            shared: Arc::clone(&shared),
+            capacity,
+        },
+        OutboxReceiver { shared },
+    )
+}
+
+/// The hub's end; dropping it ends the connection once it has sent what is queued.
+pub struct OutboxSender {
+    shared: Arc<Shared>,
+    capacity: usize,
+}
+
+/// The queue is full: the connection reads too slowly.
+#[derive(Debug)]
+pub struct Full;
+
+impl OutboxSender {
+    pub fn try_send(&self, message: Outgoing) -> Result<(), Full> {
+        {
+            let mut queue = self.shared.queue();
+            if queue.messages.len() >= self.capacity {
+                return Err(Full);
+            }
+            queue.messages.push_back(message);
+        }
+        self.shared.ready.notify_one();
+        Ok(())
+    }
+}
+
+impl Drop for OutboxSender {
+    fn drop(&mut self) {
+        self.shared.queue().closed = true;
+        self.shared.ready.notify_one();
+    }
+}
+
+/// The connection's end.
+pub struct OutboxReceiver {
+    shared: Arc<Shared>,
+}
+
+impl OutboxReceiver {
+    /// The next message, or `None` once the hub's end is gone and the queue empty.
+    /// Cancel-safe: the queue, not the wake-up, says what is there.
+    pub async fn recv(&mut self) -> Option<Outgoing> {
+        loop {
+            let ready = self.shared.ready.notified();
+            {
+                let mut queue = self.shared.queue();
+                if let Some(message) = queue.messages.pop_front() {
+                    return Some(message);
+                }
+                if queue.closed {
+                    return None;
+                }
+            }
+            ready.await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn messages_come_out_in_order_until_the_sender_is_gone() {
+        let (sender, mut receiver) = outbox(2);
+        sender.try_send(Outgoing::Message(vec![1])).unwrap();
+        sender.try_send(Outgoing::Message(vec![2])).unwrap();
+        assert!(sender.try_send(Outgoing::Message(vec![3])).is_err());
+        assert!(matches!(receiver.recv().await, Some(Outgoing::Message(m)) if m == [1]));
+        sender.try_send(Outgoing::Message(vec![3])).unwrap();
+        drop(sender);
+        assert!(matches!(receiver.recv().await, Some(Outgoing::Message(m)) if m == [2]));
+        assert!(matches!(receiver.recv().await, Some(Outgoing::Message(m)) if m == [3]));
+        assert!(receiver.recv().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_waiting_receiver_wakes_for_a_message_sent_from_another_thread() {
+        let (sender, mut receiver) = outbox(8);
+        let waiting = tokio::spawn(async move { receiver.recv().await });
+        tokio::task::yield_now().await;
+        std::thread::spawn(move || sender.try_send(Outgoing::Message(vec![7])).unwrap())
+            .join()
+            .unwrap();
+        assert!(matches!(waiting.await.unwrap(), Some(Outgoing::Message(m)) if m == [7]));
+    }
+}
