@@ -292,10 +292,14 @@ impl Locks {
     /// Whether the lease `token` of the correctness lock `name` is live now: a
     /// linearizable read of the lock service.
     pub async fn holds(&self, name: &str, token: u64) -> Result<bool, LockError> {
-        Ok(self
-            .holder(Mode::Correctness, name)
-            .await?
-            .is_some_and(|lease| lease.token == token))
+        match self.fenced()? {
+            Space::Local => Ok(self
+                .holder(Mode::Correctness, name)
+                .await?
+                .is_some_and(|lease| lease.token == token)),
+            // One read of the lock key: its expiry does not matter here.
+            Space::Cluster => self.cluster().holds(name, token).await,
+        }
     }
 
     /// The relay's metrics, which its jobs report their ownership in too.

@@ -163,6 +163,14 @@ impl Etcd {
             .map(held))
     }
 
+    /// Whether `token` is the live lease of `name` (a lapsed lease's key is gone).
+    pub async fn holds(&self, name: &str, token: u64) -> Result<bool, LockError> {
+        Ok(self
+            .lock_key(name)
+            .await?
+            .is_some_and(|held| held.token == token))
+    }
+
     async fn remaining_ms(&self, lease: &str) -> Result<u64, LockError> {
         let answer = self
             .call("/v3/lease/timetolive", &json!({ "ID": lease }))

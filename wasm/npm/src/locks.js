@@ -27,7 +27,6 @@ export class Lease {
   #renewTimer = null;
   #lost = new AbortController();
   #released = false;
-  #guarded = new Set();
 
   constructor(locks, lease, mode, ttl) {
     this.#locks = locks;
@@ -50,12 +49,11 @@ export class Lease {
 
   /** Writes to `room` from this provider show this lease's token from now on. */
   async guard(room) {
-    this.#guarded.add(room);
     await this.#locks.guard(room, this);
   }
 
   get guardedRooms() {
-    return [...this.#guarded];
+    return this.#locks.roomsGuardedBy(this);
   }
 
   async renew() {
@@ -227,6 +225,10 @@ export class Locks {
   async guard(room, lease) {
     this.#guards.set(room, lease);
     await this.request({ op: "guard", name: lease.name, doc: room, token: lease.token });
+  }
+
+  roomsGuardedBy(lease) {
+    return [...this.#guards].filter(([, guard]) => guard === lease).map(([room]) => room);
   }
 
   forget(lease) {
