@@ -12,8 +12,6 @@ use crate::hub::{ConnectionId, Input, Outgoing};
 use crate::lock::socket::{LockRights, SocketLocks};
 use crate::outbox::OutboxReceiver;
 
-/// Messages waiting for a slow reader before the hub gives up on it.
-pub const OUTGOING_CAPACITY: usize = 256;
 /// A client says hello this soon after connecting, or is closed.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a closing connection waits for the client's close frame.

@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, mpsc};
 use tower_http::services::ServeDir;
 
 use crate::auth::{self, Access};
-use crate::connection::{self, OUTGOING_CAPACITY};
+use crate::connection;
 use crate::hub::Input;
 use crate::lock::socket::LockRights;
 use crate::lock::{self, Locks};
@@ -34,6 +34,8 @@ const MAX_DURABILITY: usize = 16;
 pub struct Limits {
     pub max_connections: u64,
     pub max_message: usize,
+    /// Bytes waiting for a connection before it counts as too slow and is closed.
+    pub max_outgoing: usize,
 }
 
 /// Where change streams read: the store's file (on connections of their own), and
@@ -215,7 +217,7 @@ async fn upgrade(
     }
     Metrics::add(&state.metrics.connections_total, 1);
     let id = state.next_connection_id();
-    let (outgoing, receiver) = outbox(OUTGOING_CAPACITY);
+    let (outgoing, receiver) = outbox(state.limits.max_outgoing);
     let hub = state.hub.clone();
     let max_message = state.limits.max_message;
     let locks = Arc::clone(&state.locks);

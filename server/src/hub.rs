@@ -181,7 +181,10 @@ pub struct Hub<S> {
     speakers: BTreeMap<ReplicaId, ConnectionId>,
     /// Deltas applied in this batch, to write before their acknowledgements.
     to_store: Batch,
-    to_acknowledge: Vec<(ConnectionId, String, u64)>,
+    /// The last update of each connection and document applied in this batch: one
+    /// acknowledgement covers all before it, so a burst of updates is answered by
+    /// one message rather than one each.
+    to_acknowledge: BTreeMap<(ConnectionId, String), u64>,
     /// Client updates durable here, waiting for more relays to hold them.
     awaiting: Vec<Awaiting>,
     /// Connections whose sessions were given something to send since the last
@@ -221,7 +224,7 @@ impl<S: Store> Hub<S> {
             connections: BTreeMap::new(),
             speakers: BTreeMap::new(),
             to_store: Batch::default(),
-            to_acknowledge: Vec::new(),
+            to_acknowledge: BTreeMap::new(),
             awaiting: Vec::new(),
             touched: Vec::new(),
             flush_all: false,
@@ -484,7 +487,8 @@ impl<S: Store> Hub<S> {
                     let len = payload.len() as u64;
                     self.link_stats(id, |peer| peer.anti_entropy_bytes += len);
                 }
-                self.to_acknowledge.push((id, doc.clone(), seq));
+                let last = self.to_acknowledge.entry((id, doc.clone())).or_default();
+                *last = (*last).max(seq);
                 let Some(room) = self.rooms.get_mut(&doc) else {
                     return;
                 };
@@ -811,7 +815,7 @@ impl<S: Store> Hub<S> {
                 }
             }
         }
-        for (id, doc, seq) in std::mem::take(&mut self.to_acknowledge) {
+        for ((id, doc), seq) in std::mem::take(&mut self.to_acknowledge) {
             let (Some(connection), Some(room)) =
                 (self.connections.get_mut(&id), self.rooms.get(&doc))
             else {

@@ -2,6 +2,10 @@
 //! connection's task pops. Nothing is allocated until the first message and nothing
 //! per message (tokio's channel keeps a block of 32 slots per channel, over a
 //! kilobyte for every idle connection).
+//!
+//! The queue is bounded in bytes, not messages: a reader that keeps up may still be
+//! handed a burst of hundreds of small updates at once (one batch of the hub), while
+//! a reader that does not keep up is found out by what it makes the relay hold.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -17,6 +21,8 @@ struct Shared {
 
 struct Queue {
     messages: VecDeque<Outgoing>,
+    /// What the waiting messages weigh, by [`weight`].
+    bytes: usize,
     /// The hub's end is gone: once the queue is drained, the connection ends.
     closed: bool,
 }
@@ -27,11 +33,24 @@ impl Shared {
     }
 }
 
-/// A queue holding at most `capacity` messages: the hub's end and the connection's.
-pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
+/// What a waiting message costs the relay: its bytes and its slot in the queue.
+fn weight(message: &Outgoing) -> usize {
+    let payload = match message {
+        Outgoing::Message(bytes) => bytes.len(),
+        Outgoing::Mesh(text) | Outgoing::Lock(text) => text.len(),
+        Outgoing::Close { reason, .. } => reason.len(),
+    };
+    payload + size_of::<Outgoing>()
+}
+
+/// A queue that takes messages while those waiting weigh less than `limit` bytes:
+/// the hub's end and the connection's. Any one message fits in a queue below the
+/// limit, however large (a catch-up may carry a whole document).
+pub fn outbox(limit: usize) -> (OutboxSender, OutboxReceiver) {
     let shared = Arc::new(Shared {
         queue: Mutex::new(Queue {
             messages: VecDeque::new(),
+            bytes: 0,
             closed: false,
         }),
         ready: Notify::new(),
@@ -39,7 +58,7 @@ pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
     (
         OutboxSender {
             shared: Arc::clone(&shared),
-            capacity,
+            limit,
         },
         OutboxReceiver { shared },
     )
@@ -48,7 +67,7 @@ pub fn outbox(capacity: usize) -> (OutboxSender, OutboxReceiver) {
 /// The hub's end; dropping it ends the connection once it has sent what is queued.
 pub struct OutboxSender {
     shared: Arc<Shared>,
-    capacity: usize,
+    limit: usize,
 }
 
 /// The queue is full: the connection reads too slowly.
@@ -59,9 +78,10 @@ impl OutboxSender {
     pub fn try_send(&self, message: Outgoing) -> Result<(), Full> {
         {
             let mut queue = self.shared.queue();
-            if queue.messages.len() >= self.capacity {
+            if queue.bytes >= self.limit {
                 return Err(Full);
             }
+            queue.bytes += weight(&message);
             queue.messages.push_back(message);
         }
         self.shared.ready.notify_one();
@@ -90,6 +110,7 @@ impl OutboxReceiver {
             {
                 let mut queue = self.shared.queue();
                 if let Some(message) = queue.messages.pop_front() {
+                    queue.bytes -= weight(&message);
                     return Some(message);
                 }
                 if queue.closed {
@@ -107,7 +128,7 @@ mod tests {
 
     #[tokio::test]
     async fn messages_come_out_in_order_until_the_sender_is_gone() {
-        let (sender, mut receiver) = outbox(2);
+        let (sender, mut receiver) = outbox(2 * weight(&Outgoing::Message(vec![0])));
         sender.try_send(Outgoing::Message(vec![1])).unwrap();
         sender.try_send(Outgoing::Message(vec![2])).unwrap();
         assert!(sender.try_send(Outgoing::Message(vec![3])).is_err());
@@ -121,12 +142,26 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_receiver_wakes_for_a_message_sent_from_another_thread() {
-        let (sender, mut receiver) = outbox(8);
+        let (sender, mut receiver) = outbox(1024);
         let waiting = tokio::spawn(async move { receiver.recv().await });
         tokio::task::yield_now().await;
         std::thread::spawn(move || sender.try_send(Outgoing::Message(vec![7])).unwrap())
             .join()
             .unwrap();
         assert!(matches!(waiting.await.unwrap(), Some(Outgoing::Message(m)) if m == [7]));
+    }
+
+    #[tokio::test]
+    async fn the_limit_counts_bytes_and_lets_one_large_message_through() {
+        let (sender, mut receiver) = outbox(1_000);
+        for _ in 0..10 {
+            sender.try_send(Outgoing::Message(vec![0; 10])).unwrap();
+        }
+        sender.try_send(Outgoing::Message(vec![0; 5_000])).unwrap();
+        assert!(sender.try_send(Outgoing::Message(vec![0; 1])).is_err());
+        for _ in 0..11 {
+            receiver.recv().await.unwrap();
+        }
+        sender.try_send(Outgoing::Message(vec![0; 1])).unwrap();
     }
 }

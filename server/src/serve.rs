@@ -54,6 +54,10 @@ pub struct Options {
     /// Largest message a client may send, in bytes (larger ones close with 1009).
     #[arg(long, env = "WEFT_MAX_MESSAGE_BYTES", default_value_t = 8 * 1024 * 1024)]
     max_message_bytes: usize,
+    /// Bytes the relay holds for a client that reads too slowly before it closes
+    /// the connection (1008); the client reconnects and catches up.
+    #[arg(long, env = "WEFT_MAX_OUTGOING_BYTES", default_value_t = 4 * 1024 * 1024)]
+    max_outgoing_bytes: usize,
     /// Deltas kept per document after a snapshot folded them in, so that change
     /// streams can resume from them; a consumer further behind starts over from a
     /// snapshot.
@@ -220,6 +224,7 @@ pub fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
         Limits {
             max_connections: options.max_connections,
             max_message: options.max_message_bytes,
+            max_outgoing: options.max_outgoing_bytes,
         },
         mesh_view.clone(),
         Changes {

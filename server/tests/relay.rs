@@ -444,7 +444,7 @@ async fn a_connection_that_never_sends_its_request_is_closed() {
 #[tokio::test]
 async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
     let dir = temporary_dir("slow");
-    let relay = Relay::start(&dir, &[]);
+    let relay = Relay::start(&dir, &["--max-outgoing-bytes", "1048576"]);
     let mut slow = Client::connect(&relay.url(None), 1).await.unwrap();
     slow.subscribe("notes").await;
     assert!(slow.pump_until(WAIT, synced("notes")).await);
@@ -467,6 +467,48 @@ async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
     again.subscribe("notes").await;
     assert!(again.pump_until(WAIT, synced("notes")).await);
     assert_eq!(again.text("notes"), writer.text("notes"));
+}
+
+#[tokio::test]
+async fn a_burst_of_updates_reaches_its_readers_and_is_acknowledged_at_once() {
+    let dir = temporary_dir("burst");
+    let relay = Relay::start(&dir, &[]);
+    let mut reader = Client::connect(&relay.url(None), 2).await.unwrap();
+    reader.subscribe("notes").await;
+    assert!(reader.pump_until(WAIT, synced("notes")).await);
+    let mut writer = Client::connect(&relay.url(None), 1).await.unwrap();
+    writer.subscribe("notes").await;
+    assert!(writer.pump_until(WAIT, synced("notes")).await);
+    writer.settle().await;
+
+    // A thousand updates reach the relay together, more than one batch holds and
+    // more acknowledgements than a connection may have waiting.
+    relay.pause();
+    for _ in 0..1_000 {
+        writer.type_text("notes", "x").await;
+    }
+    relay.resume();
+    let held = writer.wait_until_held("notes").await;
+    assert!(
+        held,
+        "closed {:?}, errors {:?}",
+        writer.closed, writer.errors
+    );
+    let acknowledgements = writer
+        .events
+        .iter()
+        .filter(|event| matches!(event, SessionEvent::Acknowledged { .. }))
+        .count();
+    println!("1,000 updates, {acknowledgements} acknowledgements");
+    assert!(acknowledgements < 1_000);
+
+    let everything = |c: &Client| c.text("notes").len() == 1_000;
+    assert!(
+        reader.pump_until(WAIT, everything).await,
+        "closed {:?}",
+        reader.closed
+    );
+    assert!(reader.closed.is_none());
 }
 
 #[tokio::test]

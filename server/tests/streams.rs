@@ -273,7 +273,12 @@ async fn a_backlog_of_ten_thousand_changes_streams_in_bounded_memory() {
         dave.session.local_changed(now, "settings", document);
         dave.flush().await;
         if n % 500 == 499 {
-            assert!(dave.wait_until_held("settings").await);
+            let held = dave.wait_until_held("settings").await;
+            assert!(
+                held,
+                "change {n} not acknowledged: closed {:?}, errors {:?}",
+                dave.closed, dave.errors
+            );
         }
     }
     assert!(dave.wait_until_held("settings").await);

@@ -23,9 +23,9 @@ use crate::http::AppState;
 use crate::hub::{ConnectionId, Input, Outgoing};
 use crate::outbox::{OutboxReceiver, outbox};
 
-/// Messages waiting for a peer relay before the hub drops the link (it redials and
-/// catches up).
-pub const LINK_CAPACITY: usize = 8 * 1024;
+/// Bytes waiting for a peer relay before the hub drops the link (it redials and
+/// catches up): a link carries every room the two relays share.
+pub const LINK_OUTGOING_LIMIT: usize = 64 * 1024 * 1024;
 /// Largest message on a link: catch-ups carry whole documents.
 pub const LINK_MAX_MESSAGE: usize = 256 * 1024 * 1024;
 /// A link that hears nothing for this long is closed.
@@ -113,7 +113,7 @@ impl Drop for Registered {
 /// Opens a link with the hub: the connection it registers and what the hub sends it.
 async fn register(state: &AppState, node: String) -> Option<(Registered, OutboxReceiver)> {
     let id = state.next_connection_id();
-    let (outgoing, receiver) = outbox(LINK_CAPACITY);
+    let (outgoing, receiver) = outbox(LINK_OUTGOING_LIMIT);
     let opened = Input::Opened {
         id,
         access: Access::Peer(node),
@@ -282,6 +282,7 @@ mod tests {
             Limits {
                 max_connections: 10,
                 max_message: 1024,
+                max_outgoing: 1024,
             },
             Some(Arc::new(view)),
             Changes {

@@ -105,12 +105,27 @@ impl Relay {
         self.child.wait().unwrap();
     }
 
-    /// SIGTERM, then waits for the graceful exit.
-    pub fn stop(mut self) -> std::process::ExitStatus {
-        Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+    /// SIGSTOP: it reads nothing until [`resume`](Self::resume), so what clients send
+    /// meanwhile waits in its sockets and arrives at once.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
             .status()
             .unwrap();
+        assert!(sent.success());
+    }
+
+    /// SIGTERM, then waits for the graceful exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.signal("-TERM");
         self.child.wait().unwrap()
     }
 }
