@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::TrySendError};
 
+use crate::http::Slot;
 use crate::hub::{ConnectionId, Input, Outgoing};
 use crate::lock::socket::{LockRights, SocketLocks};
 use crate::outbox::OutboxReceiver;
@@ -42,91 +43,115 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
     .await;
 }
 
-/// Serves one upgraded socket until either side ends it.
-pub async fn serve(
-    mut socket: WebSocket,
-    id: ConnectionId,
-    hub: mpsc::Sender<Input>,
-    mut outgoing: OutboxReceiver,
-    max_message: usize,
-    lock_rights: LockRights,
-) {
-    let hello_deadline = tokio::time::sleep(HELLO_TIMEOUT);
-    tokio::pin!(hello_deadline);
-    let mut said_anything = false;
-    // Made on the first lock request: most connections never send one.
-    let mut lock_side: Option<Box<SocketLocks>> = None;
-    loop {
-        tokio::select! {
-            out = outgoing.recv() => match out {
-                Some(Outgoing::Message(bytes)) => {
-                    if socket.send(Message::Binary(bytes.into())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Outgoing::Lock(text)) => {
-                    if socket.send(Message::Text(text.into())).await.is_err() {
-                        break;
-                    }
-                }
-                // Mesh control messages go to links between relays only.
-                Some(Outgoing::Mesh(_)) => {}
-                Some(Outgoing::Close { code, reason }) => {
-                    close(&mut socket, code, &reason).await;
-                    break;
-                }
-                None => {
-                    close(&mut socket, POLICY, "reading too slowly: reconnect to catch up").await;
-                    break;
-                }
-            },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Binary(bytes))) => {
-                    if bytes.len() > max_message {
-                        close(&mut socket, TOO_BIG, "message too big").await;
-                        break;
-                    }
-                    said_anything = true;
-                    // Boxed, as the lock service's futures are large: kept inline
-                    // they would make every idle connection's task that much bigger.
-                    if let Some(side) = &lock_side
-                        && side.must_check_guards()
-                        && !Box::pin(side.check_guards()).await
-                    {
-                        continue;
-                    }
-                    if hub.send(Input::Received { id, bytes: bytes.into() }).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Text(text))) => {
-                    if text.len() > MAX_LOCK_REQUEST {
-                        close(&mut socket, TOO_BIG, "lock requests are at most 4 KiB").await;
-                        break;
-                    }
-                    said_anything = true;
-                    let side = lock_side.get_or_insert_with(|| Box::new(lock_rights.start()));
-                    let answer = Box::pin(side.handle(id, &hub, &text)).await;
-                    if socket.send(Message::Text(answer.into())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => break,
-                Some(Err(error)) => {
-                    let text = error.to_string();
-                    tracing::debug!(connection = id, %text, "socket error");
-                    if text.contains("too long") || text.contains("too big") {
-                        close(&mut socket, TOO_BIG, "message too big").await;
-                    }
-                    break;
-                }
-            },
-            () = &mut hello_deadline, if !said_anything => {
-                close(&mut socket, POLICY, "no hello in time").await;
-                break;
-            }
-        }
+/// Hands the hub a message; false once the hub is gone. Waiting for room in its
+/// queue is rare, and the future that waits is large: it is boxed, so that every
+/// connection's task need not keep room for it.
+async fn to_hub(hub: &mpsc::Sender<Input>, input: Input) -> bool {
+    match hub.try_send(input) {
+        Ok(()) => true,
+        Err(TrySendError::Full(input)) => Box::pin(hub.send(input)).await.is_ok(),
+        Err(TrySendError::Closed(_)) => false,
     }
-    let _ = hub.send(Input::Closed { id }).await;
+}
+
+/// What a connection's task is given: everything but the socket.
+pub struct Connection {
+    pub id: ConnectionId,
+    pub hub: mpsc::Sender<Input>,
+    pub outgoing: OutboxReceiver,
+    pub max_message: usize,
+    pub lock_rights: LockRights,
+    /// Held for the connection's life: it counts towards the connection limit.
+    pub slot: Slot,
+}
+
+/// Serves one upgraded socket until either side ends it. Spawned as a task of its
+/// own: every idle connection keeps this future, so what it holds across its
+/// awaits is kept small (the rare and large ones are boxed).
+///
+/// Not an `async fn`: that would move its arguments into locals and keep both
+/// copies, the socket's twice over; the block below uses the captured ones in place.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an async fn would keep its arguments twice"
+)]
+pub fn serve(mut socket: WebSocket, mut connection: Connection) -> impl Future<Output = ()> {
+    async move {
+        let id = connection.id;
+        // Boxed and dropped at the first message: only a silent connection needs it.
+        let mut hello_deadline = Some(Box::pin(tokio::time::sleep(HELLO_TIMEOUT)));
+        // Made on the first lock request: most connections never send one.
+        let mut lock_side: Option<Box<SocketLocks>> = None;
+        let ending: Option<(u16, &str)> = loop {
+            tokio::select! {
+                out = connection.outgoing.recv() => match out {
+                    Some(Outgoing::Message(bytes)) => {
+                        if socket.send(Message::Binary(bytes.into())).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some(Outgoing::Lock(text)) => {
+                        if socket.send(Message::Text(text.into())).await.is_err() {
+                            break None;
+                        }
+                    }
+                    // Mesh control messages go to links between relays only.
+                    Some(Outgoing::Mesh(_)) => {}
+                    Some(Outgoing::Close { code, reason }) => {
+                        Box::pin(close(&mut socket, code, &reason)).await;
+                        break None;
+                    }
+                    None => break Some((POLICY, "reading too slowly: reconnect to catch up")),
+                },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Binary(bytes))) => {
+                        if bytes.len() > connection.max_message {
+                            break Some((TOO_BIG, "message too big"));
+                        }
+                        hello_deadline = None;
+                        // Boxed, as the lock service's futures are large: kept inline
+                        // they would make every idle connection's task that much bigger.
+                        if let Some(side) = &lock_side
+                            && side.must_check_guards()
+                            && !Box::pin(side.check_guards()).await
+                        {
+                            continue;
+                        }
+                        let received = Input::Received { id, bytes: bytes.into() };
+                        if !to_hub(&connection.hub, received).await {
+                            break None;
+                        }
+                    }
+                    Some(Ok(Message::Text(text))) => {
+                        if text.len() > MAX_LOCK_REQUEST {
+                            break Some((TOO_BIG, "lock requests are at most 4 KiB"));
+                        }
+                        hello_deadline = None;
+                        let side = lock_side
+                            .get_or_insert_with(|| Box::new(connection.lock_rights.start()));
+                        let answer = Box::pin(side.handle(id, &connection.hub, &text)).await;
+                        if socket.send(Message::Text(answer.into())).await.is_err() {
+                            break None;
+                        }
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | None => break None,
+                    Some(Err(error)) => {
+                        let text = error.to_string();
+                        tracing::debug!(connection = id, %text, "socket error");
+                        let too_big = text.contains("too long") || text.contains("too big");
+                        break too_big.then_some((TOO_BIG, "message too big"));
+                    }
+                },
+                () = async { hello_deadline.as_mut().expect("guarded").await },
+                    if hello_deadline.is_some() => break Some((POLICY, "no hello in time")),
+            }
+        };
+        if let Some((code, reason)) = ending {
+            Box::pin(close(&mut socket, code, reason)).await;
+        }
+        to_hub(&connection.hub, Input::Closed { id }).await;
+        // Given back only now, with the connection gone.
+        drop(connection.slot);
+    }
 }

@@ -18,7 +18,7 @@ use tokio::sync::{broadcast, mpsc};
 use tower_http::services::ServeDir;
 
 use crate::auth::{self, Access};
-use crate::connection;
+use crate::connection::{self, Connection};
 use crate::hub::Input;
 use crate::lock::socket::LockRights;
 use crate::lock::{self, Locks};
@@ -225,7 +225,7 @@ async fn upgrade(
     upgrade
         // The read buffer is allocated up front and kept for the connection's life:
         // small, since most connections idle; a larger message is still read whole.
-        .read_buffer_size(1024)
+        .read_buffer_size(512)
         .write_buffer_size(0)
         .max_write_buffer_size(4 * max_message)
         // The transport reads messages up to twice the limit in full, so that the
@@ -234,36 +234,34 @@ async fn upgrade(
         .max_message_size(2 * max_message)
         .max_frame_size(2 * max_message)
         .on_upgrade(move |socket| async move {
-            let _slot = slot;
-            if hub
-                .send(Input::Opened {
-                    id,
-                    access,
-                    durability,
-                    outgoing,
-                })
-                .await
-                .is_ok()
-            {
-                connection::serve(
-                    socket,
+            let opened = Input::Opened {
+                id,
+                access,
+                durability,
+                outgoing,
+            };
+            if hub.send(opened).await.is_ok() {
+                // A task of its own rather than this one, which keeps the socket and
+                // everything passed to serve a second time for as long as it runs.
+                let connection = Connection {
                     id,
                     hub,
-                    receiver,
+                    outgoing: receiver,
                     max_message,
-                    LockRights {
+                    lock_rights: LockRights {
                         locks,
                         access: connection_access,
                     },
-                )
-                .await;
+                    slot,
+                };
+                tokio::spawn(connection::serve(socket, connection));
             }
         })
 }
 
 /// One counted connection; the count goes down when the connection ends, or when an
 /// upgrade fails before it starts.
-struct Slot(Arc<AppState>);
+pub struct Slot(Arc<AppState>);
 
 impl Slot {
     fn take(state: &Arc<AppState>) -> Self {

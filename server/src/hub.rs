@@ -100,7 +100,6 @@ struct Connection {
     durability: usize,
     outgoing: OutboxSender,
     replica: Option<ReplicaId>,
-    docs: BTreeSet<String>,
     /// Per guarded document, the lock and token this connection's writes show.
     guards: BTreeMap<String, (String, u64)>,
     /// When this link was last sent every document's digest.
@@ -321,7 +320,6 @@ impl<S: Store> Hub<S> {
             durability,
             outgoing,
             replica: None,
-            docs: BTreeSet::new(),
             guards: BTreeMap::new(),
             digest_sent_at: None,
         };
@@ -335,7 +333,6 @@ impl<S: Store> Hub<S> {
             let now = self.now();
             for (name, room) in &mut self.rooms {
                 connection.session.subscribe(now, name, &room.doc);
-                connection.docs.insert(name.clone());
                 room.subscribers.insert(id);
             }
             let root = self.digests.root_message().to_text();
@@ -413,7 +410,6 @@ impl<S: Store> Hub<S> {
                 let room = self.rooms.get_mut(doc).expect("loaded above");
                 room.subscribers.insert(id);
                 let connection = self.connections.get_mut(&id).expect("checked above");
-                connection.docs.insert(doc.clone());
                 for (replica, (clock, state)) in &room.presence {
                     if let Some(state) = state {
                         connection.session.forward_awareness(
@@ -606,7 +602,6 @@ impl<S: Store> Hub<S> {
         for (id, connection) in &mut self.connections {
             if connection.is_link() {
                 connection.session.subscribe(now, doc, &room.doc);
-                connection.docs.insert(doc.into());
                 room.subscribers.insert(*id);
                 self.touched.push(*id);
             }
@@ -701,7 +696,9 @@ impl<S: Store> Hub<S> {
         if let Some(replica) = connection.replica {
             self.speakers.remove(&replica);
         }
-        for doc in &connection.docs {
+        // The session knows every document the connection used (and, harmlessly,
+        // any it was refused).
+        for doc in connection.session.documents() {
             let Some(room) = self.rooms.get_mut(doc) else {
                 continue;
             };
@@ -759,13 +756,8 @@ impl<S: Store> Hub<S> {
     }
 
     fn unload(&mut self, name: &str) {
-        let Some(room) = self.rooms.remove(name) else {
+        if self.rooms.remove(name).is_none() {
             return;
-        };
-        for id in &room.subscribers {
-            if let Some(connection) = self.connections.get_mut(id) {
-                connection.docs.remove(name);
-            }
         }
         self.metrics
             .documents_loaded

@@ -111,6 +111,10 @@ impl OutboxReceiver {
                 let mut queue = self.shared.queue();
                 if let Some(message) = queue.messages.pop_front() {
                     queue.bytes -= weight(&message);
+                    if queue.messages.is_empty() {
+                        // Most connections idle between messages: they keep no buffer.
+                        queue.messages = VecDeque::new();
+                    }
                     return Some(message);
                 }
                 if queue.closed {

@@ -188,6 +188,11 @@ impl SyncSession {
         self.peer
     }
 
+    /// The documents either side subscribed to or spoke of, in name order.
+    pub fn documents(&self) -> impl Iterator<Item = &str> {
+        self.docs.keys().map(String::as_str)
+    }
+
     /// Whether `doc` caught up with the peer.
     pub fn is_synced(&self, doc: &str) -> bool {
         self.docs.get(doc).is_some_and(|sync| sync.synced)
