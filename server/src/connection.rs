@@ -5,27 +5,61 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::{Bytes, Error, Message};
 
 use crate::http::Slot;
 use crate::hub::{ConnectionId, Input, Outgoing};
 use crate::lock::socket::{LockRights, SocketLocks};
 use crate::outbox::OutboxReceiver;
+use crate::upgrade::Socket;
 
 /// A client says hello this soon after connecting, or is closed.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a closing connection waits for the client's close frame.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
-const POLICY: u16 = 1008;
-const TOO_BIG: u16 = 1009;
+const POLICY: CloseCode = CloseCode::Policy;
+const TOO_BIG: CloseCode = CloseCode::Size;
 /// Largest lock request: they are a few short fields.
 const MAX_LOCK_REQUEST: usize = 4 * 1024;
+/// Larger messages go out in fragments of this size. The socket's write buffer
+/// keeps the capacity of the largest frame it wrote: sent whole, one catch-up of a
+/// large document would stay allocated for as long as its reader is connected.
+const FRAGMENT: usize = 16 * 1024;
+
+/// Sends one binary message, in fragments when it is large.
+async fn send_binary(socket: &mut Socket, bytes: Vec<u8>) -> Result<(), Error> {
+    if bytes.len() <= FRAGMENT {
+        return socket.send(Message::Binary(bytes.into())).await;
+    }
+    let bytes = Bytes::from(bytes);
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = (start + FRAGMENT).min(bytes.len());
+        let opcode = if start == 0 {
+            Data::Binary
+        } else {
+            Data::Continue
+        };
+        let fragment = Frame::message(
+            bytes.slice(start..end),
+            OpCode::Data(opcode),
+            end == bytes.len(),
+        );
+        socket.feed(Message::Frame(fragment)).await?;
+        start = end;
+    }
+    socket.flush().await
+}
 
 /// Sends a close frame and reads until the client answers it (or a moment passes),
 /// so the close frame is not lost to a connection reset.
-async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+async fn close(socket: &mut Socket, code: CloseCode, reason: &str) {
     let frame = Message::Close(Some(CloseFrame {
         code,
         reason: reason.into(),
@@ -34,7 +68,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
         return;
     }
     let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
-        while let Some(Ok(message)) = socket.recv().await {
+        while let Some(Ok(message)) = socket.next().await {
             if matches!(message, Message::Close(_)) {
                 break;
             }
@@ -75,18 +109,18 @@ pub struct Connection {
     clippy::manual_async_fn,
     reason = "an async fn would keep its arguments twice"
 )]
-pub fn serve(mut socket: WebSocket, mut connection: Connection) -> impl Future<Output = ()> {
+pub fn serve(mut socket: Socket, mut connection: Connection) -> impl Future<Output = ()> {
     async move {
         let id = connection.id;
         // Boxed and dropped at the first message: only a silent connection needs it.
         let mut hello_deadline = Some(Box::pin(tokio::time::sleep(HELLO_TIMEOUT)));
         // Made on the first lock request: most connections never send one.
         let mut lock_side: Option<Box<SocketLocks>> = None;
-        let ending: Option<(u16, &str)> = loop {
+        let ending: Option<(CloseCode, &str)> = loop {
             tokio::select! {
                 out = connection.outgoing.recv() => match out {
                     Some(Outgoing::Message(bytes)) => {
-                        if socket.send(Message::Binary(bytes.into())).await.is_err() {
+                        if send_binary(&mut socket, bytes).await.is_err() {
                             break None;
                         }
                     }
@@ -98,12 +132,12 @@ pub fn serve(mut socket: WebSocket, mut connection: Connection) -> impl Future<O
                     // Mesh control messages go to links between relays only.
                     Some(Outgoing::Mesh(_)) => {}
                     Some(Outgoing::Close { code, reason }) => {
-                        Box::pin(close(&mut socket, code, &reason)).await;
+                        Box::pin(close(&mut socket, code.into(), &reason)).await;
                         break None;
                     }
                     None => break Some((POLICY, "reading too slowly: reconnect to catch up")),
                 },
-                incoming = socket.recv() => match incoming {
+                incoming = socket.next() => match incoming {
                     Some(Ok(Message::Binary(bytes))) => {
                         if bytes.len() > connection.max_message {
                             break Some((TOO_BIG, "message too big"));
@@ -134,13 +168,12 @@ pub fn serve(mut socket: WebSocket, mut connection: Connection) -> impl Future<O
                             break None;
                         }
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {}
                     Some(Ok(Message::Close(_))) | None => break None,
+                    Some(Err(Error::Capacity(_))) => break Some((TOO_BIG, "message too big")),
                     Some(Err(error)) => {
-                        let text = error.to_string();
-                        tracing::debug!(connection = id, %text, "socket error");
-                        let too_big = text.contains("too long") || text.contains("too big");
-                        break too_big.then_some((TOO_BIG, "message too big"));
+                        tracing::debug!(connection = id, %error, "socket error");
+                        break None;
                     }
                 },
                 () = async { hello_deadline.as_mut().expect("guarded").await },

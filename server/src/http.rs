@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tokio::sync::{broadcast, mpsc};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tower_http::services::ServeDir;
 
 use crate::auth::{self, Access};
@@ -26,6 +27,7 @@ use crate::mesh::{MeshView, link};
 use crate::metrics::Metrics;
 use crate::outbox::outbox;
 use crate::stream;
+use crate::upgrade::Upgrade;
 
 /// The most relays a client may ask to hold its changes before the acknowledgement.
 const MAX_DURABILITY: usize = 16;
@@ -186,7 +188,7 @@ pub fn access(state: &AppState, token: Option<&str>) -> Result<Access, (StatusCo
 async fn upgrade(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Upgrade,
 ) -> Response {
     let access = match access(&state, query.get("token").map(String::as_str)) {
         Ok(access) => access,
@@ -222,7 +224,7 @@ async fn upgrade(
     let max_message = state.limits.max_message;
     let locks = Arc::clone(&state.locks);
     let connection_access = access.clone();
-    upgrade
+    let config = WebSocketConfig::default()
         // The read buffer is allocated up front and kept for the connection's life:
         // small, since most connections idle; a larger message is still read whole.
         .read_buffer_size(512)
@@ -231,32 +233,32 @@ async fn upgrade(
         // The transport reads messages up to twice the limit in full, so that the
         // connection can refuse them with a clean 1009 close; anything larger ends
         // it at once.
-        .max_message_size(2 * max_message)
-        .max_frame_size(2 * max_message)
-        .on_upgrade(move |socket| async move {
-            let opened = Input::Opened {
+        .max_message_size(Some(2 * max_message))
+        .max_frame_size(Some(2 * max_message));
+    upgrade.on_upgrade(config, move |socket| async move {
+        let opened = Input::Opened {
+            id,
+            access,
+            durability,
+            outgoing,
+        };
+        if hub.send(opened).await.is_ok() {
+            // A task of its own rather than this one, which keeps the socket and
+            // everything passed to serve a second time for as long as it runs.
+            let connection = Connection {
                 id,
-                access,
-                durability,
-                outgoing,
+                hub,
+                outgoing: receiver,
+                max_message,
+                lock_rights: LockRights {
+                    locks,
+                    access: connection_access,
+                },
+                slot,
             };
-            if hub.send(opened).await.is_ok() {
-                // A task of its own rather than this one, which keeps the socket and
-                // everything passed to serve a second time for as long as it runs.
-                let connection = Connection {
-                    id,
-                    hub,
-                    outgoing: receiver,
-                    max_message,
-                    lock_rights: LockRights {
-                        locks,
-                        access: connection_access,
-                    },
-                    slot,
-                };
-                tokio::spawn(connection::serve(socket, connection));
-            }
-        })
+            tokio::spawn(connection::serve(socket, connection));
+        }
+    })
 }
 
 /// One counted connection; the count goes down when the connection ends, or when an

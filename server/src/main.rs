@@ -13,6 +13,7 @@ mod store;
 mod stream;
 mod tail;
 mod tools;
+mod upgrade;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -511,6 +511,32 @@ async fn a_burst_of_updates_reaches_its_readers_and_is_acknowledged_at_once() {
     assert!(reader.closed.is_none());
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_that_were_sent_a_large_document_keep_no_copy_of_it() {
+    let dir = temporary_dir("large-catch-up");
+    let relay = Relay::start_with_env(&dir, &[], &[("MALLOC_ARENA_MAX", "2")]);
+    let mut writer = Client::connect(&relay.url(None), 1).await.unwrap();
+    writer.subscribe("notes").await;
+    assert!(writer.pump_until(WAIT, synced("notes")).await);
+    let megabyte = "0123456789abcdef".repeat(1 << 16);
+    writer.type_text("notes", &megabyte).await;
+    assert!(writer.wait_until_held("notes").await);
+
+    // Each reader catches up with the whole megabyte, then idles.
+    let before = relay.rss_kib();
+    let mut readers = Vec::new();
+    for replica in 100..132 {
+        let mut reader = Client::connect(&relay.url(None), replica).await.unwrap();
+        reader.subscribe("notes").await;
+        let caught_up = |c: &Client| c.text("notes").len() == megabyte.len();
+        assert!(reader.pump_until(WAIT, caught_up).await);
+        readers.push(reader);
+    }
+    let growth = relay.rss_kib().saturating_sub(before);
+    println!("32 readers of a 1 MiB document grew the relay by {growth} KiB");
+    assert!(growth < 32 * 256, "{} KiB kept per reader", growth / 32);
+}
+
 #[tokio::test]
 async fn a_document_nobody_uses_leaves_memory_and_comes_back_from_the_store() {
     let dir = temporary_dir("idle");
