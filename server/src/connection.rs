@@ -27,15 +27,17 @@ const POLICY: CloseCode = CloseCode::Policy;
 const TOO_BIG: CloseCode = CloseCode::Size;
 /// Largest lock request: they are a few short fields.
 const MAX_LOCK_REQUEST: usize = 4 * 1024;
-/// Larger messages go out in fragments of this size. The socket's write buffer
-/// keeps the capacity of the largest frame it wrote: sent whole, one catch-up of a
-/// large document would stay allocated for as long as its reader is connected.
-const FRAGMENT: usize = 16 * 1024;
+/// Larger messages go out in fragments of this size, and the socket writes once
+/// this much waits. Its write buffer keeps the capacity it grew to: sent whole, one
+/// catch-up of a large document would stay allocated for as long as its reader is
+/// connected.
+pub const FRAGMENT: usize = 16 * 1024;
 
-/// Sends one binary message, in fragments when it is large.
-async fn send_binary(socket: &mut Socket, bytes: Vec<u8>) -> Result<(), Error> {
+/// Queues one binary message on the socket, in fragments when it is large; a flush
+/// sends what is queued.
+async fn feed_binary(socket: &mut Socket, bytes: Vec<u8>) -> Result<(), Error> {
     if bytes.len() <= FRAGMENT {
-        return socket.send(Message::Binary(bytes.into())).await;
+        return socket.feed(Message::Binary(bytes.into())).await;
     }
     let bytes = Bytes::from(bytes);
     let mut start = 0;
@@ -53,6 +55,20 @@ async fn send_binary(socket: &mut Socket, bytes: Vec<u8>) -> Result<(), Error> {
         );
         socket.feed(Message::Frame(fragment)).await?;
         start = end;
+    }
+    Ok(())
+}
+
+/// Sends `first` and every message that waits behind it in one write: a burst of
+/// updates costs one system call rather than one each.
+async fn send_waiting(
+    socket: &mut Socket,
+    first: Vec<u8>,
+    outgoing: &mut OutboxReceiver,
+) -> Result<(), Error> {
+    feed_binary(socket, first).await?;
+    while let Some(bytes) = outgoing.try_recv_message() {
+        feed_binary(socket, bytes).await?;
     }
     socket.flush().await
 }
@@ -120,7 +136,7 @@ pub fn serve(mut socket: Socket, mut connection: Connection) -> impl Future<Outp
             tokio::select! {
                 out = connection.outgoing.recv() => match out {
                     Some(Outgoing::Message(bytes)) => {
-                        if send_binary(&mut socket, bytes).await.is_err() {
+                        if send_waiting(&mut socket, bytes, &mut connection.outgoing).await.is_err() {
                             break None;
                         }
                     }

@@ -228,7 +228,8 @@ async fn upgrade(
         // The read buffer is allocated up front and kept for the connection's life:
         // small, since most connections idle; a larger message is still read whole.
         .read_buffer_size(512)
-        .write_buffer_size(0)
+        // Messages waiting together go out in one write (see connection.rs).
+        .write_buffer_size(connection::FRAGMENT)
         .max_write_buffer_size(4 * max_message)
         // The transport reads messages up to twice the limit in full, so that the
         // connection can refuse them with a clean 1009 close; anything larger ends

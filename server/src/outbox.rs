@@ -27,6 +27,18 @@ struct Queue {
     closed: bool,
 }
 
+impl Queue {
+    fn pop(&mut self) -> Option<Outgoing> {
+        let message = self.messages.pop_front()?;
+        self.bytes -= weight(&message);
+        if self.messages.is_empty() {
+            // Most connections idle between messages: they keep no buffer.
+            self.messages = VecDeque::new();
+        }
+        Some(message)
+    }
+}
+
 impl Shared {
     fn queue(&self) -> MutexGuard<'_, Queue> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
@@ -102,6 +114,19 @@ pub struct OutboxReceiver {
 }
 
 impl OutboxReceiver {
+    /// The next message if one waits and is a sync message (the others are for
+    /// [`recv`](Self::recv)).
+    pub fn try_recv_message(&mut self) -> Option<Vec<u8>> {
+        let mut queue = self.shared.queue();
+        let Some(Outgoing::Message(_)) = queue.messages.front() else {
+            return None;
+        };
+        match queue.pop() {
+            Some(Outgoing::Message(bytes)) => Some(bytes),
+            _ => None,
+        }
+    }
+
     /// The next message, or `None` once the hub's end is gone and the queue empty.
     /// Cancel-safe: the queue, not the wake-up, says what is there.
     pub async fn recv(&mut self) -> Option<Outgoing> {
@@ -109,12 +134,7 @@ impl OutboxReceiver {
             let ready = self.shared.ready.notified();
             {
                 let mut queue = self.shared.queue();
-                if let Some(message) = queue.messages.pop_front() {
-                    queue.bytes -= weight(&message);
-                    if queue.messages.is_empty() {
-                        // Most connections idle between messages: they keep no buffer.
-                        queue.messages = VecDeque::new();
-                    }
+                if let Some(message) = queue.pop() {
                     return Some(message);
                 }
                 if queue.closed {
@@ -167,5 +187,20 @@ mod tests {
             receiver.recv().await.unwrap();
         }
         sender.try_send(Outgoing::Message(vec![0; 1])).unwrap();
+    }
+
+    #[tokio::test]
+    async fn waiting_sync_messages_are_taken_up_to_the_first_other_one() {
+        let (sender, mut receiver) = outbox(1_000);
+        sender.try_send(Outgoing::Message(vec![1])).unwrap();
+        sender.try_send(Outgoing::Message(vec![2])).unwrap();
+        sender.try_send(Outgoing::Lock("event".into())).unwrap();
+        sender.try_send(Outgoing::Message(vec![3])).unwrap();
+        assert_eq!(receiver.try_recv_message(), Some(vec![1]));
+        assert_eq!(receiver.try_recv_message(), Some(vec![2]));
+        assert_eq!(receiver.try_recv_message(), None);
+        assert!(matches!(receiver.recv().await, Some(Outgoing::Lock(_))));
+        assert_eq!(receiver.try_recv_message(), Some(vec![3]));
+        assert_eq!(receiver.try_recv_message(), None);
     }
 }
