@@ -62,7 +62,7 @@ pub use transaction::Transaction;
 pub use undo::{REDO_ORIGIN, UNDO_ORIGIN, UndoManager};
 pub use value::{Value, View};
 
-pub(crate) use encoding::{envelope, open};
+pub(crate) use encoding::{envelope, envelope_with_room, open};
 use encoding::{read_changes, read_snapshot, write_changes, write_snapshot};
 use event::DiffBuilder;
 use history::History;

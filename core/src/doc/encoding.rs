@@ -43,9 +43,16 @@ pub(crate) const MAX_LAMPORT: u64 = 1 << 62;
 pub(crate) const MAX_PATH: usize = 64;
 
 pub(crate) fn envelope(kind: u8) -> Writer {
-    let mut out = Writer::default();
-    out.out
-        .extend_from_slice(&[MAGIC[0], MAGIC[1], FORMAT_VERSION, kind]);
+    envelope_with_room(kind, 0)
+}
+
+/// An envelope with room for `body` more bytes, for callers that know the size.
+pub(crate) fn envelope_with_room(kind: u8, body: usize) -> Writer {
+    let header = [MAGIC[0], MAGIC[1], FORMAT_VERSION, kind];
+    let mut out = Writer {
+        out: Vec::with_capacity(header.len() + body),
+    };
+    out.out.extend_from_slice(&header);
     out
 }
 

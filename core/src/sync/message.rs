@@ -3,7 +3,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::doc::{envelope, open};
+use crate::doc::{envelope, envelope_with_room, open};
 use crate::{Error, ReplicaId, VersionVector};
 
 /// The envelope kind of a sync message.
@@ -76,6 +76,19 @@ pub enum Message {
     },
 }
 
+/// An update message, encoded straight from borrowed parts into a buffer of the
+/// right size: a relay encodes one for every subscriber of every change.
+pub(crate) fn encode_update(doc: &str, seq: u64, catch_up: bool, payload: &[u8]) -> Vec<u8> {
+    // Tag, three lengths or numbers of at most ten bytes each, and the flag.
+    let mut out = envelope_with_room(MESSAGE_KIND, doc.len() + payload.len() + 32);
+    out.u8(UPDATE);
+    out.str(doc);
+    out.u64(seq);
+    out.u8(u8::from(catch_up));
+    out.bytes(payload);
+    out.out
+}
+
 impl Message {
     /// The message in weft's envelope.
     pub fn encode(&self) -> Vec<u8> {
@@ -96,13 +109,7 @@ impl Message {
                 seq,
                 catch_up,
                 payload,
-            } => {
-                out.u8(UPDATE);
-                out.str(doc);
-                out.u64(*seq);
-                out.u8(u8::from(*catch_up));
-                out.bytes(payload);
-            }
+            } => return encode_update(doc, *seq, *catch_up, payload),
             Message::Ack { doc, seq, version } => {
                 out.u8(ACK);
                 out.str(doc);

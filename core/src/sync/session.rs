@@ -6,7 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::message::Message;
+use super::message::{Message, encode_update};
 use crate::doc::{Imported, SnapshotMode, decode_update};
 use crate::{Document, Error, ReplicaId, VersionVector};
 
@@ -261,7 +261,7 @@ impl SyncSession {
         if !sync.sent.includes(before) {
             return self.local_changed(now, doc, document);
         }
-        self.send_update(now, doc, document.version(), false, payload.to_vec());
+        self.send_update(now, doc, document.version(), false, payload);
     }
 
     /// Sets (or, with `None`, ends) this side's presence in `doc`.
@@ -555,7 +555,7 @@ impl SyncSession {
         let payload = document
             .export_update(since)
             .unwrap_or_else(|_| document.export_snapshot(SnapshotMode::Shallow));
-        self.send_update(now, doc, document.version(), catch_up, payload);
+        self.send_update(now, doc, document.version(), catch_up, &payload);
     }
 
     /// Sends `payload`, which brings the peer up to `version`, as the next update.
@@ -565,19 +565,20 @@ impl SyncSession {
         doc: &str,
         version: &VersionVector,
         catch_up: bool,
-        payload: Vec<u8>,
+        payload: &[u8],
     ) {
-        let sync = self.docs.entry(doc.into()).or_default();
+        // Looked up before it is made: a relay sends an update to every subscriber,
+        // and naming the entry would allocate the document's name each time.
+        let sync = match self.docs.get_mut(doc) {
+            Some(sync) => sync,
+            None => self.docs.entry(doc.into()).or_default(),
+        };
         sync.next_seq += 1;
         sync.last_send_at = now;
         sync.sent.merge(version);
         let seq = sync.next_seq;
-        self.send(&Message::Update {
-            doc: doc.into(),
-            seq,
-            catch_up,
-            payload,
-        });
+        self.outgoing
+            .push(encode_update(doc, seq, catch_up, payload));
     }
 
     fn send(&mut self, message: &Message) {
