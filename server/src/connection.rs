@@ -3,8 +3,11 @@
 //! Text messages are lock requests (`lock::api`), answered here; the guards they set
 //! go to the hub in order with the sync messages around them.
 
+use std::pin::Pin;
 use std::time::Duration;
 
+use futures_util::future::{Either, Ready, ready};
+use futures_util::sink::Feed;
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::mpsc::{self, error::TrySendError};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -34,30 +37,38 @@ const MAX_LOCK_REQUEST: usize = 4 * 1024;
 pub const FRAGMENT: usize = 16 * 1024;
 
 /// Queues one binary message on the socket, in fragments when it is large; a flush
-/// sends what is queued.
-async fn feed_binary(socket: &mut Socket, bytes: Vec<u8>) -> Result<(), Error> {
+/// sends what is queued. Not an `async fn`, so that the common case, a small message,
+/// adds only the socket's own feed to every connection's task.
+fn feed_binary(
+    socket: &mut Socket,
+    bytes: Vec<u8>,
+) -> Either<Feed<'_, Socket, Message>, Boxed<'_>> {
     if bytes.len() <= FRAGMENT {
-        return socket.feed(Message::Binary(bytes.into())).await;
+        return Either::Left(socket.feed(Message::Binary(bytes.into())));
     }
-    let bytes = Bytes::from(bytes);
-    let mut start = 0;
-    while start < bytes.len() {
-        let end = (start + FRAGMENT).min(bytes.len());
-        let opcode = if start == 0 {
-            Data::Binary
-        } else {
-            Data::Continue
-        };
-        let fragment = Frame::message(
-            bytes.slice(start..end),
-            OpCode::Data(opcode),
-            end == bytes.len(),
-        );
-        socket.feed(Message::Frame(fragment)).await?;
-        start = end;
-    }
-    Ok(())
+    Either::Right(Box::pin(async move {
+        let bytes = Bytes::from(bytes);
+        let mut start = 0;
+        while start < bytes.len() {
+            let end = (start + FRAGMENT).min(bytes.len());
+            let opcode = if start == 0 {
+                Data::Binary
+            } else {
+                Data::Continue
+            };
+            let fragment = Frame::message(
+                bytes.slice(start..end),
+                OpCode::Data(opcode),
+                end == bytes.len(),
+            );
+            socket.feed(Message::Frame(fragment)).await?;
+            start = end;
+        }
+        Ok(())
+    }))
 }
+
+type Boxed<'a, T = Result<(), Error>> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Sends `first` and every message that waits behind it in one write: a burst of
 /// updates costs one system call rather than one each.
@@ -94,13 +105,15 @@ async fn close(socket: &mut Socket, code: CloseCode, reason: &str) {
 }
 
 /// Hands the hub a message; false once the hub is gone. Waiting for room in its
-/// queue is rare, and the future that waits is large: it is boxed, so that every
-/// connection's task need not keep room for it.
-async fn to_hub(hub: &mpsc::Sender<Input>, input: Input) -> bool {
+/// queue is rare, and the future that waits is large: only then is one made, boxed,
+/// so that every connection's task need not keep room for it.
+fn to_hub(hub: &mpsc::Sender<Input>, input: Input) -> Either<Ready<bool>, Boxed<'_, bool>> {
     match hub.try_send(input) {
-        Ok(()) => true,
-        Err(TrySendError::Full(input)) => Box::pin(hub.send(input)).await.is_ok(),
-        Err(TrySendError::Closed(_)) => false,
+        Ok(()) => Either::Left(ready(true)),
+        Err(TrySendError::Closed(_)) => Either::Left(ready(false)),
+        Err(TrySendError::Full(input)) => {
+            Either::Right(Box::pin(async move { hub.send(input).await.is_ok() }))
+        }
     }
 }
 
