@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Client, Relay, get, temporary_dir};
+use support::{Client, Relay, get, get_with_headers, temporary_dir};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use weft_core::sync::{Message, PROTOCOL_VERSION};
 use weft_core::{ReplicaId, SessionEvent};
@@ -467,6 +467,37 @@ async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
     again.subscribe("notes").await;
     assert!(again.pump_until(WAIT, synced("notes")).await);
     assert_eq!(again.text("notes"), writer.text("notes"));
+}
+
+#[tokio::test]
+async fn a_request_that_is_no_websocket_handshake_is_refused_with_the_reason() {
+    let dir = temporary_dir("handshake");
+    let relay = Relay::start(&dir, &[]);
+    let upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\n";
+    let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let cases = [
+        (String::new(), "Connection header must include upgrade"),
+        (
+            "Connection: Upgrade\r\nUpgrade: h2c\r\n".into(),
+            "Upgrade header must be websocket",
+        ),
+        (
+            format!("{upgrade}Sec-WebSocket-Version: 8\r\n{key}"),
+            "only WebSocket version 13",
+        ),
+        (
+            format!("{upgrade}Sec-WebSocket-Version: 13\r\n"),
+            "Sec-WebSocket-Key header is missing",
+        ),
+    ];
+    for (headers, reason) in cases {
+        let (status, body) = get_with_headers(&relay, "/sync", &headers).await;
+        assert!(status.contains("400"), "{status} for {headers:?}");
+        assert!(body.contains(reason), "{body:?} for {headers:?}");
+    }
+    let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
+    client.subscribe("notes").await;
+    assert!(client.pump_until(WAIT, synced("notes")).await);
 }
 
 #[tokio::test]

@@ -156,9 +156,16 @@ pub async fn post(relay: &Relay, path: &str, body: &serde_json::Value) -> (Strin
 
 /// A plain HTTP GET: the status line and the body.
 pub async fn get(relay: &Relay, path: &str) -> (String, String) {
+    get_with_headers(relay, path, "").await
+}
+
+/// A plain HTTP GET with more header lines (each ending in CRLF): the status line
+/// and the body.
+pub async fn get_with_headers(relay: &Relay, path: &str, headers: &str) -> (String, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = TcpStream::connect(relay.address).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: relay\r\n{headers}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
