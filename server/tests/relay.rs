@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use support::{Client, Relay, get, get_with_headers, temporary_dir};
 use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use weft_core::sync::{Message, PROTOCOL_VERSION};
 use weft_core::{ReplicaId, SessionEvent};
 
@@ -470,7 +471,7 @@ async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
 }
 
 #[tokio::test]
-async fn a_request_that_is_no_websocket_handshake_is_refused_with_the_reason() {
+async fn handshakes_to_sync_are_checked_and_refusals_say_why() {
     let dir = temporary_dir("handshake");
     let relay = Relay::start(&dir, &[]);
     let upgrade = "Connection: Upgrade\r\nUpgrade: websocket\r\n";
@@ -495,6 +496,15 @@ async fn a_request_that_is_no_websocket_handshake_is_refused_with_the_reason() {
         assert!(status.contains("400"), "{status} for {headers:?}");
         assert!(body.contains(reason), "{body:?} for {headers:?}");
     }
+
+    // Firefox asks with `Connection: keep-alive, Upgrade`, and header values are
+    // case-insensitive: such a handshake opens (the client checks the accept key).
+    let mut request = relay.url(None).into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert("connection", "keep-alive, Upgrade".parse().unwrap());
+    headers.insert("upgrade", "WebSocket".parse().unwrap());
+    let (_, response) = tokio_tungstenite::connect_async(request).await.unwrap();
+    assert_eq!(response.status(), 101);
     let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
     client.subscribe("notes").await;
     assert!(client.pump_until(WAIT, synced("notes")).await);
