@@ -36,6 +36,9 @@ const MAX_LOCK_REQUEST: usize = 4 * 1024;
 /// connected.
 pub const FRAGMENT: usize = 16 * 1024;
 
+/// A rare future, kept on the heap rather than in every connection's task.
+type Boxed<'a, T = Result<(), Error>> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// Queues one binary message on the socket, in fragments when it is large; a flush
 /// sends what is queued. Not an `async fn`, so that the common case, a small message,
 /// adds only the socket's own feed to every connection's task.
@@ -67,8 +70,6 @@ fn feed_binary(
         Ok(())
     }))
 }
-
-type Boxed<'a, T = Result<(), Error>> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Sends `first` and every message that waits behind it in one write: a burst of
 /// updates costs one system call rather than one each.

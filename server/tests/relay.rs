@@ -17,6 +17,14 @@ fn synced(doc: &'static str) -> impl Fn(&Client) -> bool {
     move |client| client.session.is_synced(doc)
 }
 
+/// A client of the relay, subscribed to `doc` and caught up with it.
+async fn synced_client(relay: &Relay, replica: u64, doc: &'static str) -> Client {
+    let mut client = Client::connect(&relay.url(None), replica).await.unwrap();
+    client.subscribe(doc).await;
+    assert!(client.pump_until(WAIT, synced(doc)).await);
+    client
+}
+
 #[tokio::test]
 async fn two_clients_sync_through_the_relay_and_see_each_other() {
     let dir = temporary_dir("sync");
@@ -72,9 +80,7 @@ async fn acknowledged_edits_survive_a_restart() {
     assert!(relay.stop().success(), "a graceful stop");
 
     let relay = Relay::start(&dir, &[]);
-    let mut reader = Client::connect(&relay.url(None), 2).await.unwrap();
-    reader.subscribe("notes").await;
-    assert!(reader.pump_until(WAIT, synced("notes")).await);
+    let reader = synced_client(&relay, 2, "notes").await;
     assert_eq!(reader.text("notes"), "one two three");
 }
 
@@ -121,9 +127,7 @@ async fn kill_under_load(rounds: usize) {
             .map_or_else(String::new, ToString::to_string);
     }
     let relay = Relay::start(&dir, &[]);
-    let mut reader = Client::connect(&relay.url(None), 99).await.unwrap();
-    reader.subscribe("log").await;
-    assert!(reader.pump_until(WAIT, synced("log")).await);
+    let reader = synced_client(&relay, 99, "log").await;
     assert!(reader.text("log").starts_with(&acknowledged_text));
     assert!(
         acknowledged_text.contains(&format!("[{}.", rounds - 1)),
@@ -398,13 +402,9 @@ fn update_by(author: u64, text: &str) -> Vec<u8> {
 async fn a_client_cannot_write_as_a_replica_another_connection_speaks_for() {
     let dir = temporary_dir("impersonation");
     let relay = Relay::start(&dir, &[]);
-    let mut victim = Client::connect(&relay.url(None), 1).await.unwrap();
-    victim.subscribe("notes").await;
-    assert!(victim.pump_until(WAIT, synced("notes")).await);
+    let mut victim = synced_client(&relay, 1, "notes").await;
 
-    let mut impostor = Client::connect(&relay.url(None), 2).await.unwrap();
-    impostor.subscribe("notes").await;
-    assert!(impostor.pump_until(WAIT, synced("notes")).await);
+    let mut impostor = synced_client(&relay, 2, "notes").await;
     impostor
         .send_raw(Frame::Binary(update_by(1, "forged").into()))
         .await;
@@ -437,21 +437,15 @@ async fn a_connection_that_never_sends_its_request_is_closed() {
         "the relay closes a connection that sends no request head"
     );
     // And keeps serving.
-    let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
-    client.subscribe("notes").await;
-    assert!(client.pump_until(WAIT, synced("notes")).await);
+    synced_client(&relay, 1, "notes").await;
 }
 
 #[tokio::test]
 async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
     let dir = temporary_dir("slow");
     let relay = Relay::start(&dir, &["--max-outgoing-bytes", "1048576"]);
-    let mut slow = Client::connect(&relay.url(None), 1).await.unwrap();
-    slow.subscribe("notes").await;
-    assert!(slow.pump_until(WAIT, synced("notes")).await);
-    let mut writer = Client::connect(&relay.url(None), 2).await.unwrap();
-    writer.subscribe("notes").await;
-    assert!(writer.pump_until(WAIT, synced("notes")).await);
+    let mut slow = synced_client(&relay, 1, "notes").await;
+    let mut writer = synced_client(&relay, 2, "notes").await;
     writer.settle().await;
 
     // The slow client reads nothing while megabytes of edits go out to it.
@@ -464,9 +458,7 @@ async fn a_reader_too_slow_is_closed_and_catches_up_after_reconnecting() {
     assert!(slow.pump_until(WAIT, |c| c.closed.is_some()).await);
     assert_eq!(u16::from(slow.closed.as_ref().unwrap().code), 1008);
 
-    let mut again = Client::connect(&relay.url(None), 1).await.unwrap();
-    again.subscribe("notes").await;
-    assert!(again.pump_until(WAIT, synced("notes")).await);
+    let again = synced_client(&relay, 1, "notes").await;
     assert_eq!(again.text("notes"), writer.text("notes"));
 }
 
@@ -505,21 +497,16 @@ async fn handshakes_to_sync_are_checked_and_refusals_say_why() {
     headers.insert("upgrade", "WebSocket".parse().unwrap());
     let (_, response) = tokio_tungstenite::connect_async(request).await.unwrap();
     assert_eq!(response.status(), 101);
-    let mut client = Client::connect(&relay.url(None), 1).await.unwrap();
-    client.subscribe("notes").await;
-    assert!(client.pump_until(WAIT, synced("notes")).await);
+    // And the relay keeps serving.
+    synced_client(&relay, 1, "notes").await;
 }
 
 #[tokio::test]
 async fn a_burst_of_updates_reaches_its_readers_and_is_acknowledged_at_once() {
     let dir = temporary_dir("burst");
     let relay = Relay::start(&dir, &[]);
-    let mut reader = Client::connect(&relay.url(None), 2).await.unwrap();
-    reader.subscribe("notes").await;
-    assert!(reader.pump_until(WAIT, synced("notes")).await);
-    let mut writer = Client::connect(&relay.url(None), 1).await.unwrap();
-    writer.subscribe("notes").await;
-    assert!(writer.pump_until(WAIT, synced("notes")).await);
+    let mut reader = synced_client(&relay, 2, "notes").await;
+    let mut writer = synced_client(&relay, 1, "notes").await;
     writer.settle().await;
 
     // A thousand updates reach the relay together, more than one batch holds and
@@ -556,9 +543,7 @@ async fn a_burst_of_updates_reaches_its_readers_and_is_acknowledged_at_once() {
 async fn connections_that_were_sent_a_large_document_keep_no_copy_of_it() {
     let dir = temporary_dir("large-catch-up");
     let relay = Relay::start_with_env(&dir, &[], &[("MALLOC_ARENA_MAX", "2")]);
-    let mut writer = Client::connect(&relay.url(None), 1).await.unwrap();
-    writer.subscribe("notes").await;
-    assert!(writer.pump_until(WAIT, synced("notes")).await);
+    let mut writer = synced_client(&relay, 1, "notes").await;
     let megabyte = "0123456789abcdef".repeat(1 << 16);
     writer.type_text("notes", &megabyte).await;
     assert!(writer.wait_until_held("notes").await);
