@@ -336,6 +336,29 @@ impl Locks {
         }
     }
 
+    /// The named stream cursor at `key` as the relays of the mesh moved it (with
+    /// etcd; `None` otherwise): a consumer may acknowledge through one relay and
+    /// resume through another.
+    pub async fn shared_cursor(&self, key: &str) -> Result<Option<String>, LockError> {
+        match &self.etcd {
+            Some(etcd) => etcd.cursor(key).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Moves the shared cursor at `key` to `advance(its value)`, atomically across
+    /// relays; nothing without etcd.
+    pub async fn advance_shared_cursor(
+        &self,
+        key: &str,
+        advance: impl Fn(Option<&str>) -> Option<String>,
+    ) -> Result<(), LockError> {
+        match &self.etcd {
+            Some(etcd) => etcd.advance_cursor(key, advance).await,
+            None => Ok(()),
+        }
+    }
+
     /// Whether guards must be checked with the lock service on every write: when
     /// other relays grant the same locks, the hub cannot hear of every grant first.
     pub fn guards_need_checks(&self) -> bool {

@@ -16,6 +16,7 @@
 //! Streams read the store through their own connection, a bounded batch at a time,
 //! and only as fast as the consumer reads.
 
+mod cursor;
 mod event;
 mod follower;
 pub mod webhook;
@@ -94,7 +95,7 @@ pub async fn changes(
         }
         (None, None, Some(name)) => {
             match tokio::task::block_in_place(|| store.cursor(name, &doc)) {
-                Ok(seq) => Start::After(seq.unwrap_or(0)),
+                Ok(seq) => cursor::start(&state.locks, name, &doc, seq.unwrap_or(0)).await,
                 Err(error) => return unavailable(&error),
             }
         }
@@ -116,7 +117,7 @@ pub async fn changes(
     };
     if let Ok(upgrade) = upgrade {
         let cursor = query.get("cursor").cloned();
-        return upgrade.on_upgrade(move |socket| over_websocket(socket, live, cursor));
+        return upgrade.on_upgrade(move |socket| over_websocket(socket, live, cursor, state));
     }
     let events = futures_util::stream::unfold(live, |mut live| async move {
         let event = live.next().await?;
@@ -133,7 +134,12 @@ pub async fn changes(
 
 /// Sends a stream's events as JSON text messages until either side stops; a
 /// consumer with a cursor acknowledges with `{"ack": seq}`.
-async fn over_websocket(mut socket: WebSocket, mut live: Live, cursor: Option<String>) {
+async fn over_websocket(
+    mut socket: WebSocket,
+    mut live: Live,
+    cursor: Option<String>,
+    state: Arc<AppState>,
+) {
     loop {
         tokio::select! {
             event = live.next() => {
@@ -161,6 +167,10 @@ async fn over_websocket(mut socket: WebSocket, mut live: Live, cursor: Option<St
                         tracing::error!(%error, "storing a cursor failed");
                         break;
                     }
+                    let follower = &live.follower;
+                    let known = (follower.cursor() == seq).then(|| follower.version().clone());
+                    let (path, doc) = (&state.changes.store_path, follower.doc());
+                    cursor::share(&state.locks, path, name, doc, seq, known).await;
                 }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => break,
                 Some(Ok(_)) => {}
@@ -187,10 +197,14 @@ pub async fn acknowledge(
         Ok(_) => return (StatusCode::FORBIDDEN, "no access to this document\n").into_response(),
         Err(refusal) => return refusal.into_response(),
     }
-    let stored = open_store(&state.changes.store_path)
+    let path = &state.changes.store_path;
+    let stored = open_store(path)
         .and_then(|mut store| tokio::task::block_in_place(|| store.set_cursor(name, doc, seq)));
     match stored {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(()) => {
+            cursor::share(&state.locks, path, name, doc, seq, None).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
         Err(error) => unavailable(&error),
     }
 }

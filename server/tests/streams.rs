@@ -13,6 +13,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
+use support::etcd::EtcdCluster;
+use support::mesh::{free_udp_port, start_with, wait_for_links};
 use support::webhook::{Receiver, dots};
 use support::{Client, Relay, get, temporary_dir};
 use weft_core::ContainerId;
@@ -208,6 +210,44 @@ async fn a_named_cursor_resumes_after_a_restart() {
     let mut bob = writer(&relay, 8, "orders").await;
     type_edits(&mut bob, "orders", 5, 5).await;
     let consumer = Tailing::start(&relay, "orders", &["--cursor", "indexer"]);
+    let resumed = consumer.until("up-to-date").unwrap();
+    let expected: BTreeSet<_> = written(&bob, "orders", 8)
+        .difference(&acknowledged)
+        .cloned()
+        .collect();
+    assert_eq!(dots(&resumed), expected);
+}
+
+/// Sequence numbers are each relay's own; with etcd, what a consumer acknowledged
+/// is also kept as a version, which any relay of the mesh resumes from.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_named_cursor_follows_its_consumer_to_another_relay_of_the_mesh() {
+    let dir = temporary_dir("stream-cursor-mesh");
+    let etcd = EtcdCluster::start(&dir, 1);
+    let endpoints = etcd.endpoints();
+    let extra = ["--etcd", endpoints.as_str()];
+    let (gossip_a, gossip_b) = (free_udp_port(), free_udp_port());
+    let a = start_with(&dir.join("a"), "a", gossip_a, &[], None, &extra);
+    let b = start_with(&dir.join("b"), "b", gossip_b, &[gossip_a], None, &extra);
+    wait_for_links(&[&a, &b]).await;
+
+    let mut bob = writer(&a, 8, "orders").await;
+    type_edits(&mut bob, "orders", 0, 5).await;
+    let consumer = Tailing::start(&a, "orders", &["--cursor", "indexer"]);
+    let seen = consumer.until("up-to-date").unwrap();
+    let acknowledged = written(&bob, "orders", 8);
+    assert_eq!(dots(&seen), acknowledged);
+    drop(consumer);
+    let mut watcher = writer(&b, 9, "orders").await;
+    let replicated = |c: &Client| c.docs["orders"].version().get(weft_core::ReplicaId::new(8)) == 5;
+    assert!(watcher.pump_until(WAIT, replicated).await);
+
+    // The consumer's relay dies; the consumer goes on at the other one, which has
+    // never heard of its cursor.
+    a.kill();
+    let mut bob = writer(&b, 8, "orders").await;
+    type_edits(&mut bob, "orders", 5, 5).await;
+    let consumer = Tailing::start(&b, "orders", &["--cursor", "indexer"]);
     let resumed = consumer.until("up-to-date").unwrap();
     let expected: BTreeSet<_> = written(&bob, "orders", 8)
         .difference(&acknowledged)

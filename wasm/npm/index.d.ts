@@ -384,7 +384,10 @@ export interface SubscribeChangesOptions {
   from?: number | "now";
   /** From this version (`doc.version()`): first one change with everything since. */
   version?: Uint8Array;
-  /** A named durable cursor: resume after what `ack` stored. */
+  /**
+   * A named durable cursor: resume after what `ack` stored, after drops too (at any
+   * relay of a mesh with etcd; changes not yet acknowledged come again).
+   */
   cursor?: string;
   token?: string | (() => string | Promise<string>);
   signal?: AbortSignal;

@@ -24,6 +24,10 @@ const LOCK_PREFIX: &str = "weft/lock/";
 const FENCE_PREFIX: &str = "weft/fence/";
 /// Values the holders of locks share, written only by the live holder.
 const SHARED_PREFIX: &str = "weft/shared/";
+/// Named stream cursors, which any relay may move on (never back).
+const CURSOR_PREFIX: &str = "weft/cursor/";
+/// Attempts at a cursor that other relays keep writing at the same moment.
+const CURSOR_ATTEMPTS: usize = 16;
 /// Each request to a member gets this long before the next member is tried.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -442,6 +446,62 @@ impl Etcd {
                 Some((key.strip_prefix(&start)?.to_owned(), unb64(&kv["value"])))
             })
             .collect())
+    }
+
+    /// The cursor at `key` and the revision it was last written in (0: never).
+    async fn cursor_entry(&self, key: &str) -> Result<(Option<String>, u64), LockError> {
+        let answer = self
+            .call(
+                "/v3/kv/range",
+                &json!({ "key": b64(&format!("{CURSOR_PREFIX}{key}")) }),
+            )
+            .await?;
+        Ok(match answer["kvs"].as_array().and_then(|kvs| kvs.first()) {
+            Some(kv) => (Some(unb64(&kv["value"])), number(&kv["mod_revision"])),
+            None => (None, 0),
+        })
+    }
+
+    /// The cursor at `key`, if any relay wrote it.
+    pub async fn cursor(&self, key: &str) -> Result<Option<String>, LockError> {
+        Ok(self.cursor_entry(key).await?.0)
+    }
+
+    /// Replaces the cursor at `key` with `advance(its value)` (`None`: leave it), in a
+    /// transaction that fails if another relay wrote it meanwhile, and then reads
+    /// and tries again.
+    pub async fn advance_cursor(
+        &self,
+        key: &str,
+        advance: impl Fn(Option<&str>) -> Option<String>,
+    ) -> Result<(), LockError> {
+        let full_key = b64(&format!("{CURSOR_PREFIX}{key}"));
+        for _ in 0..CURSOR_ATTEMPTS {
+            let (value, revision) = self.cursor_entry(key).await?;
+            let Some(next) = advance(value.as_deref()) else {
+                return Ok(());
+            };
+            let answer = self
+                .call(
+                    "/v3/kv/txn",
+                    &json!({
+                        "compare": [{
+                            "key": full_key,
+                            "target": "MOD",
+                            "result": "EQUAL",
+                            "mod_revision": revision.to_string()
+                        }],
+                        "success": [{ "request_put": { "key": full_key, "value": b64(&next) } }]
+                    }),
+                )
+                .await?;
+            if answer["succeeded"].as_bool() == Some(true) {
+                return Ok(());
+            }
+        }
+        Err(LockError::Unavailable(format!(
+            "the cursor {key} kept changing under {CURSOR_ATTEMPTS} attempts"
+        )))
     }
 }
 

@@ -22,6 +22,24 @@ pub enum Start {
     Now,
     /// From this version: first one event with the changes since it.
     Version(VersionVector),
+    /// A named cursor: after `after` on this relay, and beyond `processed`, what the
+    /// consumer acknowledged through any relay of the mesh. When the other relays
+    /// took it further than `after`, one event with the changes since then comes
+    /// first.
+    Resume {
+        after: u64,
+        processed: VersionVector,
+    },
+}
+
+impl Start {
+    /// The sequence number it starts after, if it names one.
+    fn after(&self) -> Option<u64> {
+        match self {
+            Start::After(seq) | Start::Resume { after: seq, .. } => Some(*seq),
+            Start::Now | Start::Version(_) => None,
+        }
+    }
 }
 
 pub enum StartError {
@@ -76,8 +94,8 @@ impl Follower {
         let mut ready = VecDeque::new();
         // Where the copy starts: before the log for a consumer inside the retention
         // window, at the latest snapshot otherwise.
-        let (cursor, state) = match &start {
-            Start::After(seq) if *seq >= pruned => (pruned, (!base.is_empty()).then_some(base)),
+        let (cursor, state) = match start.after() {
+            Some(seq) if seq >= pruned => (pruned, (!base.is_empty()).then_some(base)),
             _ => match store.snapshot(&doc)? {
                 Some((through, bytes)) => (through, Some(bytes)),
                 None => (0, None),
@@ -88,8 +106,8 @@ impl Follower {
             None => Document::new(replica),
         };
         copy.set_events(false);
-        if let (Start::After(seq), Some(bytes)) = (&start, &state)
-            && *seq < pruned
+        if let (Some(seq), Some(bytes)) = (start.after(), &state)
+            && seq < pruned
         {
             // What it asks for was pruned: the latest snapshot, then on from it.
             let data = event::snapshot(&doc, cursor, bytes, copy.version());
@@ -109,6 +127,18 @@ impl Follower {
             Start::Version(version) => {
                 follower.skip_to(u64::MAX)?;
                 follower.send_gap(&version)?;
+            }
+            Start::Resume { after, processed } => {
+                follower.skip_to(after.max(cursor))?;
+                if !follower.copy.version().includes(&processed) {
+                    let mut from = processed;
+                    from.merge(follower.copy.version());
+                    follower.skip_to(u64::MAX)?;
+                    // What another relay acknowledged but this one has yet to hear
+                    // of comes later, live, as it arrives.
+                    let from = from.meet(follower.copy.version());
+                    follower.send_gap(&from)?;
+                }
             }
         }
         follower.forget_history();
@@ -182,6 +212,11 @@ impl Follower {
     /// How far it has read.
     pub fn cursor(&self) -> u64 {
         self.cursor
+    }
+
+    /// The document's version as far as it has read.
+    pub fn version(&self) -> &VersionVector {
+        self.copy.version()
     }
 
     pub fn doc(&self) -> &str {

@@ -107,8 +107,10 @@ export function subscribeChanges(url, doc, options = {}) {
           if (done) break;
           for (const event of parser.feed(decoder.decode(value, { stream: true }))) {
             const seq = event.data.seq ?? (event.id === null ? undefined : Number(event.id));
-            // A dropped connection resumes after the last change delivered.
-            if (event.type === "change" || event.type === "snapshot") {
+            // A dropped connection resumes after the last change delivered; with a
+            // cursor, after the last one acknowledged, which every relay of a mesh
+            // knows (sequence numbers are each relay's own).
+            if (options.cursor === undefined && (event.type === "change" || event.type === "snapshot")) {
               from = seq;
               version = undefined;
             }
@@ -118,7 +120,12 @@ export function subscribeChanges(url, doc, options = {}) {
       } catch (error) {
         if (controller.signal.aborted) return;
       }
-      if (from === undefined) from = "now";
+      if (options.cursor !== undefined) {
+        from = undefined;
+        version = undefined;
+      } else if (from === undefined) {
+        from = "now";
+      }
       failures += 1;
       await sleep(Math.min(10_000, 250 * 2 ** failures), controller.signal);
     }

@@ -120,3 +120,48 @@ test("a named cursor resumes after what was acknowledged", { timeout: 20_000 }, 
   await assert.rejects(weft.subscribeChanges(origin, "ledger").ack(1), /cursor/);
   bob.provider.destroy();
 });
+
+test("a stream with a cursor reopens at the cursor after a drop, as any relay of a mesh could", { timeout: 20_000 }, async () => {
+  const carol = await writer("invoices");
+  await carol.type("x");
+  await carol.type("y");
+  const opened = [];
+  let drops = 1;
+  // Ends the first stream's body once its backlog was read: a dropped connection.
+  const dropping = async (url, init) => {
+    const response = await fetch(url, init);
+    if (new URL(url).pathname !== "/changes") return response;
+    opened.push(new URL(url));
+    if (drops === 0) return response;
+    drops -= 1;
+    const reader = response.body.getReader();
+    const body = new ReadableStream({
+      async pull(controller) {
+        const { value, done } = await reader.read();
+        if (done) return controller.close();
+        controller.enqueue(value);
+        if (new TextDecoder().decode(value).includes("up-to-date")) {
+          await reader.cancel();
+          controller.close();
+        }
+      },
+    });
+    return new Response(body, { status: response.status, headers: response.headers });
+  };
+  const stream = weft.subscribeChanges(origin, "invoices", { cursor: "billing", fetch: dropping });
+  try {
+    const iterator = stream[Symbol.asyncIterator]();
+    const seen = changes(await collect(iterator, "up-to-date"));
+    assert.equal(seen.length, 2);
+    await stream.ack(seen[0].seq);
+
+    const again = changes(await collect(iterator, "up-to-date"));
+    assert.deepEqual(again.map((event) => event.seq), [seen[1].seq]);
+    assert.equal(opened.length, 2);
+    assert.equal(opened[1].searchParams.get("cursor"), "billing");
+    assert.equal(opened[1].searchParams.get("from"), null);
+  } finally {
+    stream.close();
+    carol.provider.destroy();
+  }
+});
