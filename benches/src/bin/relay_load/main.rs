@@ -1,14 +1,17 @@
 //! Load test of the relay: memory per idle connection, and the rate, CPU cost and
-//! latency of fanning edits out to the other clients of a room.
+//! latency of fanning edits out to the other clients of a room. The same load runs
+//! against the peers' servers, the Yjs WebSocket server and Hocuspocus, with Yjs
+//! clients.
 //!
 //! ```text
 //! cargo build --release -p weft-relay -p weft-benches --bin weft-relay --bin relay_load
-//! target/release/relay_load [--quick] [--relay PATH] [--connections N] [--clients N]
-//!                           [--rooms N] [--seconds S] [--rate R,R...]
+//! target/release/relay_load [--quick] [--server weft|yjs|hocuspocus] [--relay PATH]
+//!                           [--connections N] [--clients N] [--rooms N] [--seconds S]
+//!                           [--rate R,R...]
 //! ```
 //!
-//! The tool starts the relay itself, so that it can read the relay's memory and CPU
-//! time from `/proc`, and kills it at the end. Every client runs in this process on
+//! The tool starts the server itself, so that it can read the server's memory and
+//! CPU time from `/proc`, and kills it at the end. Every client runs in this process on
 //! one thread: they share one clock, so an edit's latency to each peer is a
 //! difference of two readings of it. The results are markdown tables on stdout;
 //! progress goes to stderr.
@@ -23,6 +26,8 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+mod yjs;
+
 use futures_util::{FutureExt, SinkExt, StreamExt, stream};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -33,9 +38,13 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async_with_conf
 use weft_core::sync::Message;
 use weft_core::{ContainerId, Document, ReplicaId, SessionConfig, SessionEvent, SyncSession};
 
-const USAGE: &str = "usage: relay_load [--quick] [--relay PATH] [--connections N] [--clients N]
-                  [--rooms N] [--seconds S] [--rate R,R...]
+const USAGE: &str = "usage: relay_load [--quick] [--server weft|yjs|hocuspocus] [--relay PATH]
+                  [--connections N] [--clients N] [--rooms N] [--seconds S]
+                  [--rate R,R...]
 
+  --server       the server to load: the weft relay (default), the Yjs WebSocket
+                 server (y-websocket 1.5) or Hocuspocus, both from benches/relay-peers
+                 (npm install there first), driven by Yjs clients
   --relay        the relay binary (default target/release/weft-relay)
   --connections  idle connections for the memory measure (default 10000; 0 skips it)
   --clients      clients that type, spread over the rooms (default 1000)
@@ -96,8 +105,38 @@ fn main() -> ExitCode {
     }
 }
 
+/// The servers this tool can load.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Server {
+    Weft,
+    Yjs,
+    Hocuspocus,
+}
+
+impl Server {
+    fn parse(name: &str) -> Result<Self, String> {
+        match name {
+            "weft" => Ok(Server::Weft),
+            "yjs" => Ok(Server::Yjs),
+            "hocuspocus" => Ok(Server::Hocuspocus),
+            other => Err(format!(
+                "--server: {other:?} is none of weft, yjs, hocuspocus"
+            )),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Server::Weft => "weft relay",
+            Server::Yjs => "Yjs WebSocket server",
+            Server::Hocuspocus => "Hocuspocus",
+        }
+    }
+}
+
 /// The command line.
 struct Options {
+    server: Server,
     relay: PathBuf,
     connections: usize,
     clients: usize,
@@ -108,6 +147,7 @@ struct Options {
 
 impl Options {
     fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut server = Server::Weft;
         let mut relay = PathBuf::from("target/release/weft-relay");
         let mut quick = false;
         let (mut connections, mut clients, mut rooms, mut seconds) = (None, None, None, None);
@@ -116,6 +156,7 @@ impl Options {
             let mut value = || args.next().ok_or(format!("{arg} needs a value"));
             match arg.as_str() {
                 "--quick" => quick = true,
+                "--server" => server = Server::parse(&value()?)?,
                 "--relay" => relay = PathBuf::from(value()?),
                 "--connections" => connections = Some(number(&arg, &value()?)?),
                 "--clients" => clients = Some(number(&arg, &value()?)?),
@@ -131,6 +172,7 @@ impl Options {
             }
         }
         let options = Self {
+            server,
             relay,
             connections: connections.unwrap_or(if quick { 200 } else { 10_000 }),
             clients: clients.unwrap_or(if quick { 100 } else { 1_000 }),
@@ -154,24 +196,31 @@ fn number<T: std::str::FromStr>(option: &str, text: &str) -> Result<T, String> {
 }
 
 async fn run(options: &Options) -> Result<(), Box<dyn Error>> {
-    let mut relay = Relay::start(&options.relay)?;
+    match options.server {
+        Server::Weft => run_with::<Client>(options).await,
+        Server::Yjs | Server::Hocuspocus => run_with::<yjs::Client>(options).await,
+    }
+}
+
+async fn run_with<C: LoadClient>(options: &Options) -> Result<(), Box<dyn Error>> {
+    let mut relay = Relay::start(options.server, &options.relay)?;
     eprintln!(
-        "relay {} (pid {}) at {}, data in {}",
-        options.relay.display(),
+        "{} (pid {}) at {}",
+        options.server.name(),
         relay.pid(),
         relay.address,
-        relay.data_dir.display()
     );
     let idle = if options.connections > 0 {
-        Some(idle_memory(&relay, options.connections).await?)
+        Some(idle_memory::<C>(&relay, options.connections).await?)
     } else {
         None
     };
     let mut fan_outs = Vec::new();
     for (phase, &rate) in options.rates.iter().enumerate() {
-        fan_outs.push(fan_out(&relay, options, phase, rate).await?);
+        fan_outs.push(fan_out::<C>(&relay, options, phase, rate).await?);
     }
     relay.check_alive()?;
+    println!("{}\n", options.server.name());
 
     if let Some(idle) = idle {
         println!("{}", idle.table());
@@ -183,40 +232,67 @@ async fn run(options: &Options) -> Result<(), Box<dyn Error>> {
 // ---------------------------------------------------------------------------------
 // The relay process
 
-/// A `weft-relay serve` this tool started, on a free port with a data folder of its
-/// own; killed, and its folder removed, on drop.
+/// A server this tool started on a free port (the weft relay with a data folder of
+/// its own); killed, and its folder removed, on drop.
 struct Relay {
+    server: Server,
     child: Child,
     address: SocketAddr,
     data_dir: PathBuf,
 }
 
 impl Relay {
-    fn start(binary: &Path) -> Result<Relay, Box<dyn Error>> {
+    fn start(server: Server, binary: &Path) -> Result<Relay, Box<dyn Error>> {
         let data_dir = std::env::temp_dir().join(format!("weft-relay-load-{}", std::process::id()));
         std::fs::create_dir_all(&data_dir)?;
-        let mut child = Command::new(binary)
-            .args(["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
-            .arg(&data_dir)
-            .arg("--static-dir")
-            .arg(&data_dir)
-            .env("WEFT_LOG", "info")
+        let mut command = match server {
+            Server::Weft => {
+                let mut command = Command::new(binary);
+                command
+                    .args(["serve", "--host", "127.0.0.1", "--port", "0", "--data-dir"])
+                    .arg(&data_dir)
+                    .arg("--static-dir")
+                    .arg(&data_dir)
+                    .env("WEFT_LOG", "info");
+                command
+            }
+            Server::Yjs | Server::Hocuspocus => {
+                let script = match server {
+                    Server::Yjs => "y-websocket.js",
+                    _ => "hocuspocus.js",
+                };
+                let mut command = Command::new("node");
+                command
+                    .arg(
+                        Path::new(env!("CARGO_MANIFEST_DIR"))
+                            .join("relay-peers")
+                            .join(script),
+                    )
+                    .arg("0");
+                command
+            }
+        };
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .map_err(|error| format!("starting {}: {error}", binary.display()))?;
+            .map_err(|error| format!("starting the {}: {error}", server.name()))?;
         let stdout = child.stdout.take().expect("stdout is piped");
         // Dropped on an early return: kills the child and removes the folder.
         let mut relay = Relay {
+            server,
             child,
             address: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
         };
         let mut lines = BufReader::new(stdout).lines();
         relay.address = loop {
-            let line = lines.next().ok_or("the relay exited before listening")??;
+            let line = lines.next().ok_or("the server exited before listening")??;
             if let Some(rest) = line.split("\"address\":\"").nth(1) {
                 break rest.split('"').next().unwrap_or_default().parse()?;
+            }
+            if let Some(port) = line.strip_prefix("listening on ") {
+                break SocketAddr::from(([127, 0, 0, 1], port.trim().parse()?));
             }
         };
         // Keep reading its logs so that it never blocks on a full pipe.
@@ -228,8 +304,15 @@ impl Relay {
         self.child.id()
     }
 
-    fn url(&self) -> String {
-        format!("ws://{}/sync", self.address)
+    /// Where a client of `doc` connects: one URL for every document on the relay and
+    /// on Hocuspocus, which name documents in their messages; a room per path on the
+    /// Yjs server.
+    fn url(&self, doc: &str) -> String {
+        match self.server {
+            Server::Weft => format!("ws://{}/sync", self.address),
+            Server::Yjs => format!("ws://{}/{doc}", self.address),
+            Server::Hocuspocus => format!("ws://{}/", self.address),
+        }
     }
 
     /// An error if the relay is no longer running: the numbers would be a crash's.
@@ -257,9 +340,13 @@ impl Relay {
         Ok(kib * 1024)
     }
 
-    /// The relay's counters and gauges, from its `/metrics` page. A blocking read:
-    /// the page is small and local.
+    /// The relay's counters and gauges, from its `/metrics` page (none for the peers'
+    /// servers, which have no such page). A blocking read: the page is small and
+    /// local.
     fn metrics(&self) -> Result<HashMap<String, f64>, Box<dyn Error>> {
+        if self.server != Server::Weft {
+            return Ok(HashMap::new());
+        }
         let mut stream = std::net::TcpStream::connect(self.address)?;
         stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n")?;
         let mut response = String::new();
@@ -331,6 +418,41 @@ fn ticks(count: u64) -> Duration {
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Opens a WebSocket as the clients of every server here do.
+async fn connect(url: &str) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    // Each connection keeps a read buffer this large: small, so that ten thousand of
+    // them stay cheap, and large enough to read many frames at once.
+    let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
+    // Without Nagle's algorithm, as browsers send: an edit leaves at once.
+    let (socket, _) = connect_async_with_config(url, Some(config), true).await?;
+    Ok(socket)
+}
+
+/// What the load needs of a client, whichever server it speaks to.
+trait LoadClient: Sized + 'static {
+    /// Connects to `relay` for `doc`, and returns once the server sent the document.
+    async fn join(relay: &Relay, doc: String, clock: Instant) -> Result<Self, Box<dyn Error>>;
+    fn socket(&mut self) -> &mut Socket;
+    /// Appends `marker` to the room's text and queues the update; the counter whose
+    /// durable acknowledgement to wait for, when the server gives them.
+    fn type_marker(&mut self, marker: &str) -> Option<u64>;
+    /// Handles a message from the server.
+    fn receive(&mut self, bytes: &[u8]) -> Received;
+    /// What a client does on its timer, once a second.
+    fn tick(&mut self);
+    /// Sends what is queued, in one write.
+    async fn flush(&mut self) -> Result<(), tokio_tungstenite::tungstenite::Error>;
+}
+
+/// What a message from the server said.
+#[derive(Default)]
+struct Received {
+    /// This client's changes up to this counter are durable.
+    acknowledged: Option<u64>,
+    /// Errors the server reported, or messages this client could not use.
+    errors: usize,
+}
+
 fn body() -> ContainerId {
     ContainerId::text("body")
 }
@@ -346,15 +468,11 @@ struct Client {
     clock: Instant,
 }
 
-impl Client {
+impl LoadClient for Client {
     /// Connects, says hello, subscribes to `doc`, and handles what arrives until the
     /// relay has subscribed back: only then does the session send local changes.
-    async fn join(url: &str, doc: String, clock: Instant) -> Result<Client, Box<dyn Error>> {
-        // Each connection keeps a read buffer this large: small, so that ten
-        // thousand of them stay cheap, and large enough to read many frames at once.
-        let config = WebSocketConfig::default().read_buffer_size(16 * 1024);
-        // Without Nagle's algorithm, as browsers send: an edit leaves at once.
-        let (socket, _) = connect_async_with_config(url, Some(config), true).await?;
+    async fn join(relay: &Relay, doc: String, clock: Instant) -> Result<Client, Box<dyn Error>> {
+        let socket = connect(&relay.url(&doc)).await?;
         // Random 53-bit ids, as the JavaScript package picks them, so that version
         // vectors on the wire are as large as real clients make them.
         let replica = ReplicaId::new((rand::random::<u64>() >> 11) | 1);
@@ -394,7 +512,7 @@ impl Client {
             if let Message::Error { message } = &message {
                 return Err(format!("the relay refused: {message}").into());
             }
-            client.receive(&bytes)?;
+            client.session_receive(&bytes)?;
             client.flush().await?;
             // The relay subscribes back right after answering the subscribe.
             if matches!(message, Message::Subscribe { .. }) {
@@ -403,14 +521,48 @@ impl Client {
         }
     }
 
-    /// The session's clock: milliseconds.
-    fn now(&self) -> u64 {
-        self.clock.elapsed().as_millis() as u64
+    fn socket(&mut self) -> &mut Socket {
+        &mut self.socket
     }
 
-    fn receive(&mut self, bytes: &[u8]) -> Result<Vec<SessionEvent>, weft_core::Error> {
+    fn type_marker(&mut self, marker: &str) -> Option<u64> {
         let now = self.now();
-        self.session.receive(now, bytes, &mut self.docs)
+        let document = self.docs.get_mut(&self.doc).expect("joined with it");
+        let end = document.text(&body()).map_or(0, |text| text.len());
+        document
+            .transact(None, |tx| tx.text_insert(&body(), end, marker))
+            .expect("appending to a text");
+        let counter = document.version().get(self.replica);
+        self.session.local_changed(now, &self.doc, document);
+        Some(counter)
+    }
+
+    fn receive(&mut self, bytes: &[u8]) -> Received {
+        let Ok(events) = self.session_receive(bytes) else {
+            return Received {
+                acknowledged: None,
+                errors: 1,
+            };
+        };
+        let mut received = Received::default();
+        for event in events {
+            match event {
+                SessionEvent::Acknowledged { version, .. } => {
+                    let counter = version.get(self.replica);
+                    received.acknowledged = received.acknowledged.max(Some(counter));
+                }
+                SessionEvent::Refused { .. } | SessionEvent::PeerError { .. } => {
+                    received.errors += 1;
+                }
+                _ => {}
+            }
+        }
+        received
+    }
+
+    fn tick(&mut self) {
+        let now = self.now();
+        self.session.tick(now, &mut self.docs);
     }
 
     /// Sends what the session has to send, in one write.
@@ -426,11 +578,26 @@ impl Client {
     }
 }
 
+impl Client {
+    /// The session's clock: milliseconds.
+    fn now(&self) -> u64 {
+        self.clock.elapsed().as_millis() as u64
+    }
+
+    fn session_receive(&mut self, bytes: &[u8]) -> Result<Vec<SessionEvent>, weft_core::Error> {
+        let now = self.now();
+        self.session.receive(now, bytes, &mut self.docs)
+    }
+}
+
 /// Opens one client per entry of `docs`, a bounded number at a time, in order.
-async fn join_all(url: &str, docs: Vec<String>) -> Result<Vec<Client>, Box<dyn Error>> {
+async fn join_all<C: LoadClient>(
+    relay: &Relay,
+    docs: Vec<String>,
+) -> Result<Vec<C>, Box<dyn Error>> {
     let clock = Instant::now();
     let joins = docs.into_iter().map(|doc| async move {
-        tokio::time::timeout(HANDSHAKE_TIMEOUT, Client::join(url, doc, clock))
+        tokio::time::timeout(HANDSHAKE_TIMEOUT, C::join(relay, doc, clock))
             .await
             .map_err(|_| "a handshake timed out")?
     });
@@ -455,22 +622,26 @@ struct IdleMemory {
 
 /// Opens `connections` clients that subscribe, each to one of [`IDLE_DOCUMENTS`],
 /// and then do nothing; the relay's resident memory before and after.
-async fn idle_memory(relay: &Relay, connections: usize) -> Result<IdleMemory, Box<dyn Error>> {
+async fn idle_memory<C: LoadClient>(
+    relay: &Relay,
+    connections: usize,
+) -> Result<IdleMemory, Box<dyn Error>> {
     let before = relay.rss()?;
     let started = Instant::now();
     let docs = (0..connections)
         .map(|i| format!("idle-{}", i % IDLE_DOCUMENTS))
         .collect();
-    let clients = join_all(&relay.url(), docs).await?;
+    let clients: Vec<C> = join_all(relay, docs).await?;
     let opening = started.elapsed();
     eprintln!("idle: {connections} connections open in {opening:.1?}");
     // Nothing arrives for an idle client, so none needs reading meanwhile.
     tokio::time::sleep(SETTLE).await;
     let after = relay.rss()?;
     for mut client in clients {
-        let _ = client.socket.close(None).await;
+        let _ = client.socket().close(None).await;
     }
-    // The next phase starts on a relay that has let go of these connections.
+    // The next phase starts on a server that has let go of these connections (the
+    // peers' servers say nothing of them: they get the time it may take).
     let closing = Instant::now();
     while relay.metrics()?.get("weft_connections") != Some(&0.0) && closing.elapsed() < SETTLE * 5 {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -545,8 +716,8 @@ struct Edit {
 }
 
 /// A client that types into its room and counts the peers' edits reaching it.
-struct Typist {
-    client: Client,
+struct Typist<C> {
+    client: C,
     index: u32,
     recorder: Rc<Recorder>,
     /// For each peer, the sequence number after its last edit seen here, so that an
@@ -557,7 +728,7 @@ struct Typist {
     unacked: VecDeque<(u64, u64)>,
 }
 
-impl Typist {
+impl<C: LoadClient> Typist<C> {
     /// Types on every tick of `ticker` until `typing_end`, reading all along, until
     /// `stop` says the phase is over.
     async fn run(
@@ -572,12 +743,12 @@ impl Typist {
             tokio::time::interval_at(tokio::time::Instant::now() + phase, SESSION_TICK);
         loop {
             tokio::select! {
-                frame = self.client.socket.next() => {
+                frame = self.client.socket().next() => {
                     let arrived = self.recorder.micros();
                     // Frames that arrived meanwhile are answered with the same write.
                     let mut frames = vec![frame];
                     while matches!(frames.last(), Some(Some(Ok(_))))
-                        && let Some(frame) = self.client.socket.next().now_or_never()
+                        && let Some(frame) = self.client.socket().next().now_or_never()
                     {
                         frames.push(frame);
                     }
@@ -600,12 +771,9 @@ impl Typist {
                         self.type_edit();
                     }
                 }
-                _ = session_ticker.tick() => {
-                    let now = self.client.now();
-                    self.client.session.tick(now, &mut self.client.docs);
-                }
+                _ = session_ticker.tick() => self.client.tick(),
                 _ = stop.changed() => {
-                    let _ = self.client.socket.close(None).await;
+                    let _ = self.client.socket().close(None).await;
                     return;
                 }
             }
@@ -618,24 +786,17 @@ impl Typist {
 
     /// Appends a marker naming this client and the edit's number to the text.
     fn type_edit(&mut self) {
-        let client = &mut self.client;
         let seq = self.recorder.edits.borrow()[self.index as usize].len();
-        let marker = format!("#{}:{seq}# ", self.index);
-        let now = client.now();
-        let document = client.docs.get_mut(&client.doc).expect("joined with it");
-        let end = document.text(&body()).map_or(0, |text| text.len());
-        document
-            .transact(None, |tx| tx.text_insert(&body(), end, &marker))
-            .expect("appending to a text");
-        let counter = document.version().get(client.replica);
-        client.session.local_changed(now, &client.doc, document);
+        let acknowledgeable = self.client.type_marker(&format!("#{}:{seq}# ", self.index));
         let sent = self.recorder.micros();
         self.recorder.edits.borrow_mut()[self.index as usize].push(Edit {
             sent,
             first: None,
             last: None,
         });
-        self.unacked.push_back((counter, sent));
+        if let Some(counter) = acknowledgeable {
+            self.unacked.push_back((counter, sent));
+        }
     }
 
     /// Handles one frame (or the socket's end) that arrived at `arrived`; whether the
@@ -651,20 +812,11 @@ impl Typist {
             Some(Ok(_)) => return true,
         };
         self.count_deliveries(&bytes, arrived);
-        let Ok(events) = self.client.receive(&bytes) else {
-            self.recorder.errors.set(self.recorder.errors.get() + 1);
-            return true;
-        };
-        for event in events {
-            match event {
-                SessionEvent::Acknowledged { version, .. } => {
-                    self.acknowledged(version.get(self.client.replica), arrived);
-                }
-                SessionEvent::Refused { .. } | SessionEvent::PeerError { .. } => {
-                    self.recorder.errors.set(self.recorder.errors.get() + 1);
-                }
-                _ => {}
-            }
+        let received = self.client.receive(&bytes);
+        let errors = &self.recorder.errors;
+        errors.set(errors.get() + received.errors);
+        if let Some(counter) = received.acknowledged {
+            self.acknowledged(counter, arrived);
         }
         true
     }
@@ -812,7 +964,7 @@ fn machine_cpu() -> Result<Duration, Box<dyn Error>> {
 
 /// Clients in rooms, each typing `rate` edits a second for the set time; every
 /// edit is delivered to the room's other clients.
-async fn fan_out(
+async fn fan_out<C: LoadClient>(
     relay: &Relay,
     options: &Options,
     phase: usize,
@@ -823,7 +975,7 @@ async fn fan_out(
     let docs = (0..clients)
         .map(|client| format!("room-{phase}-{}", room_of(client)))
         .collect();
-    let joined = join_all(&relay.url(), docs).await?;
+    let joined: Vec<C> = join_all(relay, docs).await?;
     eprintln!("fan-out at {rate}/s per client: {clients} clients joined");
 
     let recorder = Rc::new(Recorder {
@@ -923,10 +1075,14 @@ async fn fan_out(
 }
 
 impl FanOut {
-    /// How much a counter of the relay's `/metrics` grew during the phase.
-    fn counter(&self, name: &str) -> f64 {
+    /// How much a counter of the relay's `/metrics` grew during the phase (`None`
+    /// for the peers' servers, which have no such page).
+    fn counter(&self, name: &str) -> Option<f64> {
+        if self.after.counters.is_empty() {
+            return None;
+        }
         let value = |sample: &Sample| sample.counters.get(name).copied().unwrap_or(0.0);
-        value(&self.after) - value(&self.before)
+        Some(value(&self.after) - value(&self.before))
     }
 
     /// A share of one core over the phase.
@@ -935,11 +1091,11 @@ impl FanOut {
         format!("{:.0}%", 100.0 * cpu.as_secs_f64() / wall.as_secs_f64())
     }
 
-    /// A counter's growth per delivery.
-    fn per_delivery(&self, amount: f64, unit: &str) -> String {
-        match self.deliveries.len() {
-            0 => "n/a".into(),
-            delivered => format!("{:.1}{unit}", amount / delivered as f64),
+    /// An amount per delivery.
+    fn per_delivery(&self, amount: Option<f64>, unit: &str) -> String {
+        match (amount, self.deliveries.len()) {
+            (None, _) | (_, 0) => "n/a".into(),
+            (Some(amount), delivered) => format!("{:.1}{unit}", amount / delivered as f64),
         }
     }
 
@@ -1001,17 +1157,28 @@ impl FanOut {
             };
             let commits = run.counter("weft_store_writes_total");
             let commit_seconds = run.counter("weft_store_write_seconds_sum");
-            let mean_commit = (commits > 0.0).then(|| (commit_seconds / commits * 1e6) as u32);
+            let (commits_per_second, mean_commit) = match (commits, commit_seconds) {
+                (Some(commits), Some(seconds)) => (
+                    format!(
+                        "{:.0}",
+                        commits / (run.after.at - run.before.at).as_secs_f64()
+                    ),
+                    (commits > 0.0).then(|| (seconds / commits * 1e6) as u32),
+                ),
+                _ => ("n/a".into(), None),
+            };
+            let hub = match options.server {
+                Server::Weft => run.cpu_share(relay.hub),
+                _ => "n/a".into(),
+            };
             out += &format!(
-                "| {} | {} | {} | {} | {} | {} | {} | {:.0} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {hub} | {} | {} | {} | {commits_per_second} | {} | {} | {} | {} |\n",
                 run.rate,
-                run.per_delivery(relay.all.as_secs_f64() * 1e6, " µs"),
+                run.per_delivery(Some(relay.all.as_secs_f64() * 1e6), " µs"),
                 run.cpu_share(relay.all),
-                run.cpu_share(relay.hub),
                 run.cpu_share(relay.all - relay.hub),
                 run.cpu_share(tool),
                 run.cpu_share(machine.saturating_sub(relay.all + tool)),
-                commits / (run.after.at - run.before.at).as_secs_f64(),
                 millis(mean_commit),
                 run.per_delivery(run.counter("weft_deltas_out_total"), ""),
                 run.per_delivery(run.counter("weft_bytes_in_total"), " B"),
