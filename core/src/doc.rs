@@ -497,9 +497,23 @@ impl Document {
     /// repeats. Changes that depend on changes not seen yet wait inside the document.
     /// Observers get one event tagged with `origin`.
     pub fn import(&mut self, bytes: &[u8], origin: Option<&str>) -> Result<Imported, Error> {
+        self.import_covering(bytes, origin)
+            .map(|(imported, _)| imported)
+    }
+
+    /// [`import`](Self::import), also saying what the update holds together with
+    /// what it builds on: the join of its changes' dependencies and dots (empty for a
+    /// snapshot). A sync session learns from it what its peer holds, without
+    /// decoding the update a second time.
+    pub(crate) fn import_covering(
+        &mut self,
+        bytes: &[u8],
+        origin: Option<&str>,
+    ) -> Result<(Imported, VersionVector), Error> {
         self.commit();
         let kind = bytes.get(3).copied();
         let mut diffs = DiffBuilder::new(self.events_enabled);
+        let mut covered = VersionVector::new();
         let result = if kind == Some(SNAPSHOT_KIND) {
             let mut input = open(bytes, SNAPSHOT_KIND)?;
             let lamport = input.u64()?;
@@ -510,6 +524,10 @@ impl Document {
             self.merge_snapshot(lamport, parts, &mut diffs)
         } else {
             let changes = decode_update(bytes)?;
+            for change in &changes {
+                covered.merge(&change.deps);
+                covered.advance(change.id.replica(), change.last_counter());
+            }
             self.apply_changes(changes, &mut diffs)
         };
         let diffs = diffs.finish();
@@ -521,7 +539,7 @@ impl Document {
                 inverse: Vec::new(),
             });
         }
-        result
+        result.map(|imported| (imported, covered))
     }
 
     /// Applies changes that are ready, files the others, then retries the filed ones.

@@ -7,7 +7,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::message::{Message, encode_update};
-use crate::doc::{Imported, SnapshotMode, decode_update};
+use crate::doc::{Imported, SnapshotMode};
 use crate::{Document, Error, ReplicaId, VersionVector};
 
 /// The protocol version this build speaks.
@@ -377,8 +377,8 @@ impl SyncSession {
                     return Ok(events);
                 };
                 let waiting = document.pending_len();
-                match document.import(&payload, None) {
-                    Ok(imported) => {
+                match document.import_covering(&payload, None) {
+                    Ok((imported, covered)) => {
                         let version = document.version().clone();
                         if imported.pending > waiting && !catch_up {
                             // A gap: a live update builds on one lost on the way. Ask
@@ -389,14 +389,8 @@ impl SyncSession {
                         let sync = self.docs.entry(doc.clone()).or_default();
                         // The peer holds what it sent, and what that builds on: never
                         // send it back.
-                        if let Ok(changes) = decode_update(&payload) {
-                            for change in &changes {
-                                sync.peer_sent.merge(&change.deps);
-                                sync.peer_sent
-                                    .advance(change.id.replica(), change.last_counter());
-                            }
-                            sync.sent.merge(&sync.peer_sent);
-                        }
+                        sync.peer_sent.merge(&covered);
+                        sync.sent.merge(&sync.peer_sent);
                         let synced = catch_up && !sync.synced;
                         sync.synced |= synced;
                         if self.config.auto_ack && self.config.ack_delay_ms == 0 {
