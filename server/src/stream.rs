@@ -116,8 +116,8 @@ pub async fn changes(
         }
     };
     if let Ok(upgrade) = upgrade {
-        let cursor = query.get("cursor").cloned();
-        return upgrade.on_upgrade(move |socket| over_websocket(socket, live, cursor, state));
+        let cursor_name = query.get("cursor").cloned();
+        return upgrade.on_upgrade(move |socket| over_websocket(socket, live, cursor_name, state));
     }
     let events = futures_util::stream::unfold(live, |mut live| async move {
         let event = live.next().await?;
@@ -137,7 +137,7 @@ pub async fn changes(
 async fn over_websocket(
     mut socket: WebSocket,
     mut live: Live,
-    cursor: Option<String>,
+    cursor_name: Option<String>,
     state: Arc<AppState>,
 ) {
     loop {
@@ -152,7 +152,7 @@ async fn over_websocket(
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     let seq = serde_json::from_str::<Json>(&text).ok().and_then(|ack| ack["ack"].as_u64());
-                    let (Some(seq), Some(name)) = (seq, &cursor) else {
+                    let (Some(seq), Some(name)) = (seq, &cursor_name) else {
                         let _ = socket
                             .send(Message::Close(Some(CloseFrame {
                                 code: 1003,
