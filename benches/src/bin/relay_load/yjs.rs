@@ -4,9 +4,10 @@
 //! applies updates as a browser's Y.Doc would, so that the servers are measured under
 //! the load the weft relay gets.
 
-use futures_util::{SinkExt, StreamExt};
 use std::error::Error;
 use std::time::Instant;
+
+use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message as Frame;
 use yrs::encoding::read::{Cursor, Read};
 use yrs::encoding::write::Write;
