@@ -656,8 +656,8 @@ impl Document {
     /// Applies a ready change and records it. An operation the containers refuse
     /// (no honest replica makes one) is skipped on every replica alike, and the first
     /// such error is returned after the change is recorded.
-    fn apply_change(&mut self, change: Change, diffs: &mut DiffBuilder) -> Result<(), Error> {
-        self.record(&change);
+    fn apply_change(&mut self, mut change: Change, diffs: &mut DiffBuilder) -> Result<(), Error> {
+        self.record(&mut change);
         let Change {
             id, lamport, ops, ..
         } = change;
@@ -686,17 +686,18 @@ impl Document {
         refused.map_or(Ok(()), Err)
     }
 
-    /// Records an applied change in the version, the Lamport clock and the history.
-    pub(crate) fn record(&mut self, change: &Change) {
+    /// Records an applied change in the version, the Lamport clock and the history,
+    /// which may take its dependencies.
+    pub(crate) fn record(&mut self, change: &mut Change) {
         let last = change.last_counter();
         self.version.advance(change.id.replica(), last);
         self.lamport = self
             .lamport
             .max(change.lamport + change.ops.len() as u64 - 1);
-        self.history.push(change);
         if let Some(log) = &mut self.updates {
             log.changes.push(change.clone());
         }
+        self.history.push(change);
     }
 
     /// Applies one operation with its stamp and dot.

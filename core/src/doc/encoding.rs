@@ -259,10 +259,21 @@ pub(crate) struct Run {
 
 impl Run {
     pub(crate) fn new(change: &Change, table: &mut Table) -> Self {
+        Self::with_deps(change, change.deps.clone(), table)
+    }
+
+    /// [`new`](Self::new), taking the change's dependencies rather than copying
+    /// them: a change received in a busy room depends on every writer in it.
+    pub(crate) fn taking_deps(change: &mut Change, table: &mut Table) -> Self {
+        let deps = core::mem::take(&mut change.deps);
+        Self::with_deps(change, deps, table)
+    }
+
+    fn with_deps(change: &Change, deps: VersionVector, table: &mut Table) -> Self {
         let mut run = Self {
             id: change.id,
             lamport: change.lamport,
-            deps: change.deps.clone(),
+            deps,
             len: 0,
             replicas: alloc::vec![change.id.replica()],
             kinds: Vec::new(),

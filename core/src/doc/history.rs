@@ -18,11 +18,11 @@ pub(crate) struct History {
 impl History {
     /// Records a change that follows everything recorded of its replica; it joins the
     /// replica's last run when nothing came between them.
-    pub(crate) fn push(&mut self, change: &Change) {
+    pub(crate) fn push(&mut self, change: &mut Change) {
         let runs = self.runs.entry(change.id.replica()).or_default();
         match runs.last_mut() {
             Some(run) if run.continues_with(change) => run.append(change, &mut self.table),
-            _ => runs.push(Run::new(change, &mut self.table)),
+            _ => runs.push(Run::taking_deps(change, &mut self.table)),
         }
     }
 

@@ -47,13 +47,13 @@ impl OpenChange {
         if self.ops.is_empty() {
             return;
         }
-        let change = Change {
+        let mut change = Change {
             id: self.first,
             lamport: self.lamport,
             deps: self.deps,
             ops: self.ops,
         };
-        doc.record(&change);
+        doc.record(&mut change);
         if self.diffs.is_off() {
             return;
         }
