@@ -162,19 +162,18 @@ impl<'a> Reader<'a> {
     /// A version vector, with replicas in increasing order and no zero entries, as
     /// the writer produces it.
     pub(crate) fn version(&mut self) -> Result<VersionVector, Error> {
+        // At least two bytes an entry: the input bounds the allocation.
         let len = self.count(2)?;
-        let mut version = VersionVector::new();
-        let mut previous = None;
+        let mut counters: Vec<(ReplicaId, u64)> = Vec::with_capacity(len);
         for _ in 0..len {
             let replica = ReplicaId::new(self.u64()?);
             let counter = self.u64()?;
-            if counter == 0 || previous.is_some_and(|previous| previous >= replica) {
+            if counter == 0 || counters.last().is_some_and(|&(last, _)| last >= replica) {
                 return Err(Error::Malformed);
             }
-            previous = Some(replica);
-            version.advance(replica, counter);
+            counters.push((replica, counter));
         }
-        Ok(version)
+        Ok(VersionVector::from_sorted(counters))
     }
 
     /// A run-length column that must expand to exactly `len` numbers.
