@@ -108,8 +108,8 @@ export function subscribeChanges(url, doc, options = {}) {
           for (const event of parser.feed(decoder.decode(value, { stream: true }))) {
             const seq = event.data.seq ?? (event.id === null ? undefined : Number(event.id));
             // A dropped connection resumes after the last change delivered; with a
-            // cursor, after the last one acknowledged, which every relay of a mesh
-            // knows (sequence numbers are each relay's own).
+            // cursor, after the last one acknowledged, which the relay keeps (and
+            // with etcd every relay of a mesh: sequence numbers are each relay's own).
             if (options.cursor === undefined && (event.type === "change" || event.type === "snapshot")) {
               from = seq;
               version = undefined;
