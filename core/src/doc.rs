@@ -497,8 +497,7 @@ impl Document {
     /// repeats. Changes that depend on changes not seen yet wait inside the document.
     /// Observers get one event tagged with `origin`.
     pub fn import(&mut self, bytes: &[u8], origin: Option<&str>) -> Result<Imported, Error> {
-        self.import_covering(bytes, origin)
-            .map(|(imported, _)| imported)
+        self.import_into(bytes, origin, None)
     }
 
     /// [`import`](Self::import), also saying what the update holds together with
@@ -510,10 +509,22 @@ impl Document {
         bytes: &[u8],
         origin: Option<&str>,
     ) -> Result<(Imported, VersionVector), Error> {
+        let mut covered = VersionVector::new();
+        let imported = self.import_into(bytes, origin, Some(&mut covered))?;
+        Ok((imported, covered))
+    }
+
+    /// Imports `bytes`, joining what the update covers into `covered` when asked:
+    /// only a session needs it, and a plain import does not pay for the merges.
+    fn import_into(
+        &mut self,
+        bytes: &[u8],
+        origin: Option<&str>,
+        covered: Option<&mut VersionVector>,
+    ) -> Result<Imported, Error> {
         self.commit();
         let kind = bytes.get(3).copied();
         let mut diffs = DiffBuilder::new(self.events_enabled);
-        let mut covered = VersionVector::new();
         let result = if kind == Some(SNAPSHOT_KIND) {
             let mut input = open(bytes, SNAPSHOT_KIND)?;
             let lamport = input.u64()?;
@@ -524,9 +535,11 @@ impl Document {
             self.merge_snapshot(lamport, parts, &mut diffs)
         } else {
             let changes = decode_update(bytes)?;
-            for change in &changes {
-                covered.merge(&change.deps);
-                covered.advance(change.id.replica(), change.last_counter());
+            if let Some(covered) = covered {
+                for change in &changes {
+                    covered.merge(&change.deps);
+                    covered.advance(change.id.replica(), change.last_counter());
+                }
             }
             self.apply_changes(changes, &mut diffs)
         };
@@ -539,7 +552,7 @@ impl Document {
                 inverse: Vec::new(),
             });
         }
-        result.map(|imported| (imported, covered))
+        result
     }
 
     /// Applies changes that are ready, files the others, then retries the filed ones.

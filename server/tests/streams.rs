@@ -116,6 +116,19 @@ fn written(client: &Client, doc: &str, replica: u64) -> BTreeSet<(String, u64)> 
         .collect()
 }
 
+/// The dots of `client`'s own edits that are not in `before`.
+fn written_since(
+    client: &Client,
+    doc: &str,
+    replica: u64,
+    before: &BTreeSet<(String, u64)>,
+) -> BTreeSet<(String, u64)> {
+    written(client, doc, replica)
+        .difference(before)
+        .cloned()
+        .collect()
+}
+
 async fn writer(relay: &Relay, replica: u64, doc: &str) -> Client {
     let mut client = Client::connect(&relay.url(None), replica).await.unwrap();
     client.subscribe(doc).await;
@@ -211,10 +224,7 @@ async fn a_named_cursor_resumes_after_a_restart() {
     type_edits(&mut bob, "orders", 5, 5).await;
     let consumer = Tailing::start(&relay, "orders", &["--cursor", "indexer"]);
     let resumed = consumer.until("up-to-date").unwrap();
-    let expected: BTreeSet<_> = written(&bob, "orders", 8)
-        .difference(&acknowledged)
-        .cloned()
-        .collect();
+    let expected = written_since(&bob, "orders", 8, &acknowledged);
     assert_eq!(dots(&resumed), expected);
 }
 
@@ -249,10 +259,7 @@ async fn a_named_cursor_follows_its_consumer_to_another_relay_of_the_mesh() {
     type_edits(&mut bob, "orders", 5, 5).await;
     let consumer = Tailing::start(&b, "orders", &["--cursor", "indexer"]);
     let resumed = consumer.until("up-to-date").unwrap();
-    let expected: BTreeSet<_> = written(&bob, "orders", 8)
-        .difference(&acknowledged)
-        .cloned()
-        .collect();
+    let expected = written_since(&bob, "orders", 8, &acknowledged);
     assert_eq!(dots(&resumed), expected);
 }
 
