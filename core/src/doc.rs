@@ -3,7 +3,7 @@
 //! A [`Document`] holds root containers by name and kind (`text("body")`,
 //! `map("meta")`, ...), and containers nested inside maps and lists. Every local edit
 //! happens inside a [`Transaction`], which becomes one [`Change`]: operations with
-//! consecutive dots, a Lamport time, and the version its author had seen. Changes
+//! consecutive dots, a Lamport time, and the newest changes its author had seen. Changes
 //! apply once what they depend on is here, so each container sees its operations in
 //! causal order, and a document's [`VersionVector`] names exactly the changes it
 //! holds.
@@ -41,6 +41,7 @@ mod container_id;
 mod cursor;
 mod encoding;
 mod event;
+mod frontier;
 mod history;
 mod state;
 mod transaction;
@@ -65,6 +66,7 @@ pub use value::{Value, View};
 pub(crate) use encoding::{envelope, envelope_with_room, open};
 use encoding::{read_changes, read_snapshot, write_changes, write_snapshot};
 use event::DiffBuilder;
+use frontier::Frontier;
 use history::History;
 use state::Container;
 use transaction::OpenChange;
@@ -122,6 +124,8 @@ const MAX_VIEW_DEPTH: usize = 256;
 pub struct Document {
     replica: ReplicaId,
     version: VersionVector,
+    /// The changes nothing here builds on yet: the next local change's dependencies.
+    frontier: Frontier,
     /// The highest Lamport time seen; the next local operation takes the one after.
     lamport: u64,
     containers: BTreeMap<ContainerId, Container>,
@@ -156,6 +160,7 @@ impl Document {
         Self {
             replica,
             version: VersionVector::new(),
+            frontier: Frontier::default(),
             lamport: 0,
             containers: BTreeMap::new(),
             history: History::default(),
@@ -704,6 +709,7 @@ impl Document {
     pub(crate) fn record(&mut self, change: &mut Change) {
         let last = change.last_counter();
         self.version.advance(change.id.replica(), last);
+        self.frontier.record(change);
         self.lamport = self
             .lamport
             .max(change.lamport + change.ops.len() as u64 - 1);
@@ -839,6 +845,7 @@ impl Document {
             log.snapshot_merged |= !self.version.includes(&parts.version);
         }
         self.version.merge(&parts.version);
+        self.frontier.merge(&parts.version);
         self.base.merge(&parts.base);
         self.lamport = self.lamport.max(lamport);
         for change in &parts.history {

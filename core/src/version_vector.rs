@@ -181,6 +181,12 @@ impl VersionVector {
         self.counters.iter().map(|&(_, c)| u128::from(c)).sum()
     }
 
+    /// Keeps the entries `keep` says yes to.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(ReplicaId, u64) -> bool) {
+        self.counters
+            .retain(|&(replica, counter)| keep(replica, counter));
+    }
+
     /// The vector of `counters`, which a decoder has checked are sorted by replica,
     /// each replica once, with no zero counter: taken as they are, without a search
     /// per entry.

@@ -599,3 +599,96 @@ fn typing_one_transaction_per_keystroke_keeps_a_small_history() {
         assert_eq!(c.view(), a.view());
     }
 }
+
+#[test]
+fn a_change_names_only_the_newest_changes_its_author_had_seen() {
+    use weft_core::doc::decode_update;
+    let body = ContainerId::text("body");
+    // Sixty replicas type in turn, each after receiving everything typed before.
+    let mut room: Vec<Document> = (1..=60).map(doc).collect();
+    let mut updates = Vec::new();
+    for turn in 0..120 {
+        let typist = turn % room.len();
+        let before = room[typist].version().clone();
+        room[typist]
+            .transact(None, |tx| tx.text_insert(&body, turn as u64, "x"))
+            .unwrap();
+        let update = room[typist].export_update(&before).unwrap();
+        for (other, document) in room.iter_mut().enumerate() {
+            if other != typist {
+                document.import(&update, None).unwrap();
+            }
+        }
+        updates.push(update);
+    }
+    let last = decode_update(updates.last().unwrap()).unwrap();
+    // The change before it, and its author's own previous one: not all sixty.
+    assert_eq!(last[0].deps.len(), 2, "{:?}", last[0].deps);
+    assert!(
+        updates.last().unwrap().len() < 60,
+        "{} bytes",
+        updates[119].len()
+    );
+
+    // A newcomer missing one early keystroke holds everything after it back, though
+    // the later changes name it nowhere, then applies all when it comes.
+    let mut newcomer = doc(99);
+    for (turn, update) in updates.iter().enumerate() {
+        if turn != 7 {
+            newcomer.import(update, None).unwrap();
+        }
+    }
+    assert_eq!(newcomer.pending_len(), 119 - 7);
+    assert_eq!(newcomer.text(&body).unwrap().to_string(), "x".repeat(7));
+    newcomer.import(&updates[7], None).unwrap();
+    assert_eq!(newcomer.pending_len(), 0);
+    assert_eq!(newcomer.view(), room[0].view());
+}
+
+#[test]
+fn changes_that_name_their_authors_whole_version_still_apply() {
+    use weft_core::Dot;
+    use weft_core::doc::{Change, Op, encode_update};
+    let likes = ContainerId::counter("likes");
+    let (one, two) = (ReplicaId::new(1), ReplicaId::new(2));
+    let mut a = doc(1);
+    for _ in 0..3 {
+        a.transact(None, |tx| tx.counter_add(&likes, 1)).unwrap();
+    }
+    // Replica 2 had seen all of replica 1's changes and, as replicas did before
+    // changes named only their newest dependencies, names its whole version.
+    let mut seen = VersionVector::new();
+    seen.advance(one, 3);
+    let first = Change {
+        id: Dot::new(two, 1),
+        lamport: 4,
+        deps: seen.clone(),
+        ops: vec![Op::CounterAdd {
+            target: likes.clone(),
+            amount: 10,
+        }],
+    };
+    seen.advance(two, 1);
+    let second = Change {
+        id: Dot::new(two, 2),
+        lamport: 5,
+        deps: seen,
+        ops: vec![Op::CounterAdd {
+            target: likes.clone(),
+            amount: 100,
+        }],
+    };
+    let theirs = encode_update([first, second].iter());
+    let mut b = doc(3);
+    let status = b.import(&theirs, None).unwrap();
+    assert_eq!((status.applied, status.pending), (0, 2));
+    b.import(&a.export_update(b.version()).unwrap(), None)
+        .unwrap();
+    assert_eq!(b.counter(&likes), 113);
+    // b serves them on, and builds on them, as it would its own.
+    b.transact(None, |tx| tx.counter_add(&likes, 1000)).unwrap();
+    let mut c = doc(4);
+    c.import(&b.export_update(&VersionVector::new()).unwrap(), None)
+        .unwrap();
+    assert_eq!(c.counter(&likes), 1113);
+}

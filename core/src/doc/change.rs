@@ -104,7 +104,11 @@ pub struct Change {
     pub id: Dot,
     /// The Lamport time of the first operation.
     pub lamport: u64,
-    /// What the author had seen: the change applies once all of it is here.
+    /// What the change builds on: the author's previous change and the newest
+    /// changes the author had seen, as dots, with everything those build on in turn.
+    /// The change applies once they are here. A replica names as few as it can (the
+    /// changes nothing it held built on yet); naming more, up to the whole version
+    /// the author had seen, means the same.
     pub deps: VersionVector,
     /// The operations, at least one.
     pub ops: Vec<Op>,
@@ -141,7 +145,9 @@ impl Change {
         if before >= self.ops.len() {
             return (Some(self), None);
         }
-        let mut deps = self.deps.clone();
+        // The later part builds on the earlier, and through it on all the earlier
+        // part builds on.
+        let mut deps = VersionVector::new();
         deps.advance(self.id.replica(), last);
         let after = Change {
             id: self.op_dot(before),

@@ -289,20 +289,24 @@ impl Run {
         self.id.counter() + self.len - 1
     }
 
-    /// Whether `change` continues this run with nothing between them.
+    /// Whether `change` continues this run with nothing between them: it builds on
+    /// the run's last change alone, or (as replicas that name their whole version
+    /// write it) on that and exactly what the run builds on.
     pub(crate) fn continues_with(&self, change: &Change) -> bool {
         let replica = self.id.replica();
         let last = self.last_counter();
+        let on_last_alone = change.deps.len() == 1 && change.deps.get(replica) == last;
         change.id == Dot::new(replica, last + 1)
             && change.lamport == self.lamport + self.len
-            && change.deps.len() == self.deps.len() + usize::from(self.deps.get(replica) == 0)
-            && change.deps.iter().all(|(other, counter)| {
-                if other == replica {
-                    counter == last
-                } else {
-                    counter == self.deps.get(other)
-                }
-            })
+            && (on_last_alone
+                || change.deps.len() == self.deps.len() + usize::from(self.deps.get(replica) == 0)
+                    && change.deps.iter().all(|(other, counter)| {
+                        if other == replica {
+                            counter == last
+                        } else {
+                            counter == self.deps.get(other)
+                        }
+                    }))
     }
 
     pub(crate) fn append(&mut self, change: &Change, table: &mut Table) {

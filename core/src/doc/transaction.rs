@@ -35,7 +35,7 @@ impl OpenChange {
                 .lamport
                 .checked_add(1)
                 .ok_or(Error::Invalid("Lamport time exhausted"))?,
-            deps: doc.version.clone(),
+            deps: doc.frontier.dependencies(doc.replica, &doc.version),
             ops: Vec::new(),
             diffs: DiffBuilder::new(doc.events_enabled),
             inverse: Vec::new(),
