@@ -357,7 +357,9 @@ impl SyncSession {
                 let sync = self.docs.entry(doc.clone()).or_default();
                 sync.peer_subscribed = true;
                 sync.acked.merge(&version);
+                // It holds what it sent us too (see `peer_sent`).
                 sync.sent = version.clone();
+                sync.sent.merge(&sync.peer_sent);
                 let subscribe_back = !sync.subscribed;
                 self.send_changes(now, &doc, document, &version, true);
                 if subscribe_back {
@@ -379,7 +381,6 @@ impl SyncSession {
                 let waiting = document.pending_len();
                 match document.import_covering(&payload, None) {
                     Ok((imported, covered)) => {
-                        let version = document.version().clone();
                         if imported.pending > waiting && !catch_up {
                             // A gap: a live update builds on one lost on the way. Ask
                             // again from here. (A catch-up holds all the peer has, so
@@ -390,11 +391,11 @@ impl SyncSession {
                         // The peer holds what it sent, and what that builds on: never
                         // send it back.
                         sync.peer_sent.merge(&covered);
-                        sync.sent.merge(&sync.peer_sent);
+                        sync.sent.merge(&covered);
                         let synced = catch_up && !sync.synced;
                         sync.synced |= synced;
                         if self.config.auto_ack && self.config.ack_delay_ms == 0 {
-                            self.acknowledge(&doc, seq, &version);
+                            self.acknowledge(&doc, seq, document.version());
                         } else if self.config.auto_ack {
                             let due = match sync.ack_pending {
                                 Some((_, due)) => due,

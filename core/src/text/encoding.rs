@@ -260,8 +260,10 @@ impl PackedDelta {
         let mut next: Vec<u64> = self.replicas.iter().map(|&(_, first)| first).collect();
         let mut input = self.ops.as_slice();
         let mut chars = self.text.chars();
-        // Every operation takes at least two bytes: no more than that many to hold.
-        let mut ops = Vec::with_capacity(input.len() / 2);
+        // Grown as operations are read, not sized for the most the input could hold:
+        // a keystroke's one operation would take a kilobyte or more, and allocations
+        // that size make the allocator sweep up its small free blocks every time.
+        let mut ops = Vec::new();
         let mut entry = None;
         while !input.is_empty() {
             let header = read_u64(&mut input)?;
