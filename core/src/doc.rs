@@ -506,9 +506,10 @@ impl Document {
     }
 
     /// [`import`](Self::import), also saying what the update holds together with
-    /// what it builds on: the join of its changes' dependencies and dots (empty for a
-    /// snapshot). A sync session learns from it what its peer holds, without
-    /// decoding the update a second time.
+    /// the dependencies its changes name: the join of their dots (empty for a
+    /// snapshot). Its sender holds all that, and more (what those dependencies build
+    /// on in turn, which only the history could say). A sync session learns from it
+    /// what not to send its peer back, without decoding the update a second time.
     pub(crate) fn import_covering(
         &mut self,
         bytes: &[u8],
@@ -844,8 +845,8 @@ impl Document {
         if let Some(log) = &mut self.updates {
             log.snapshot_merged |= !self.version.includes(&parts.version);
         }
+        self.frontier.merge(&self.version, &parts.version);
         self.version.merge(&parts.version);
-        self.frontier.merge(&parts.version);
         self.base.merge(&parts.base);
         self.lamport = self.lamport.max(lamport);
         for change in &parts.history {

@@ -692,3 +692,69 @@ fn changes_that_name_their_authors_whole_version_still_apply() {
         .unwrap();
     assert_eq!(c.counter(&likes), 1113);
 }
+
+#[test]
+fn a_change_after_a_snapshot_names_what_the_snapshot_brought() {
+    use weft_core::doc::decode_update;
+    let likes = ContainerId::counter("likes");
+    // Five writers count at once, each unaware of the others.
+    let mut writers: Vec<Document> = (1..=5).map(doc).collect();
+    let updates: Vec<Vec<u8>> = writers
+        .iter_mut()
+        .map(|writer| {
+            writer
+                .transact(None, |tx| tx.counter_add(&likes, 1))
+                .unwrap();
+            writer.export_update(&VersionVector::new()).unwrap()
+        })
+        .collect();
+    let mut room = doc(9);
+    for update in &updates {
+        room.import(update, None).unwrap();
+    }
+    let newcomer_edit = |newcomer: &mut Document| {
+        let before = newcomer.version().clone();
+        newcomer
+            .transact(None, |tx| tx.counter_add(&likes, 10))
+            .unwrap();
+        newcomer.export_update(&before).unwrap()
+    };
+    let mut newcomer = Document::from_snapshot(
+        ReplicaId::new(10),
+        &room.export_snapshot(SnapshotMode::Shallow),
+    )
+    .unwrap();
+    let after_snapshot = newcomer_edit(&mut newcomer);
+    // Nothing the snapshot brought builds on anything else: all five are named.
+    assert_eq!(decode_update(&after_snapshot).unwrap()[0].deps.len(), 5);
+
+    // A replica that lacks one of them holds the newcomer's change back until it
+    // comes.
+    let mut late = doc(11);
+    for update in &updates[..4] {
+        late.import(update, None).unwrap();
+    }
+    late.import(&after_snapshot, None).unwrap();
+    assert_eq!((late.counter(&likes), late.pending_len()), (4, 1));
+    late.import(&updates[4], None).unwrap();
+    assert_eq!((late.counter(&likes), late.pending_len()), (15, 0));
+
+    // Reloading its own state, as a browser tab does from its storage, brings
+    // nothing new: after writer 1 counts again, the next change names that and its
+    // author's previous one, not all five writers again.
+    let own = newcomer.export_snapshot(SnapshotMode::Full);
+    newcomer.import(&own, None).unwrap();
+    let before = writers[0].version().clone();
+    writers[0]
+        .transact(None, |tx| tx.counter_add(&likes, 1))
+        .unwrap();
+    newcomer
+        .import(&writers[0].export_update(&before).unwrap(), None)
+        .unwrap();
+    let after_reload = newcomer_edit(&mut newcomer);
+    let reloaded = &decode_update(&after_reload).unwrap()[0];
+    assert_eq!(
+        reloaded.deps.iter().collect::<Vec<_>>(),
+        [(ReplicaId::new(1), 2), (ReplicaId::new(10), 1)]
+    );
+}

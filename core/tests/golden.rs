@@ -69,6 +69,27 @@ fn typing() -> Document {
     doc
 }
 
+/// Three replicas typing in turn, each after receiving the others' words: each
+/// change names only the newest change before it and its author's previous one.
+fn three_writers() -> Document {
+    let body = ContainerId::text("body");
+    let mut writers: Vec<Document> = (4..=6)
+        .map(|id| Document::new(ReplicaId::new(id)))
+        .collect();
+    for (turn, word) in ["one ", "two ", "three ", "four"].into_iter().enumerate() {
+        let (typist, next) = (turn % 3, (turn + 1) % 3);
+        let end = writers[typist].text(&body).map_or(0, |text| text.len());
+        writers[typist]
+            .transact(None, |tx| tx.text_insert(&body, end, word))
+            .unwrap();
+        let update = writers[typist]
+            .export_update(writers[next].version())
+            .unwrap();
+        writers[next].import(&update, None).unwrap();
+    }
+    writers.swap_remove(1)
+}
+
 const EXPECTED_VIEW: &str = r#"{"board":["done","todo","doing"],"body":"¡Hello 🙂","items":[1,"nested",2.5,true],"likes":2,"meta":{"tags":["crdt"]},"title":"Notes"}"#;
 
 fn vectors() -> Vec<(&'static str, Vec<u8>)> {
@@ -142,6 +163,12 @@ fn vectors() -> Vec<(&'static str, Vec<u8>)> {
             typing().export_update(&VersionVector::new()).unwrap(),
         ),
         (
+            "update-three-writers.bin",
+            three_writers()
+                .export_update(&VersionVector::new())
+                .unwrap(),
+        ),
+        (
             "cursor.bin",
             doc.cursor(&ContainerId::text("body"), 7, Side::Before)
                 .unwrap()
@@ -190,6 +217,20 @@ fn committed_typing_decodes_to_the_same_text() {
     doc.import(&bytes, None).unwrap();
     assert_eq!(doc.view().to_json(), r#"{"body":"typed, é 🙂"}"#);
     assert_eq!(doc.version(), typing().version());
+}
+
+#[test]
+fn committed_changes_of_three_writers_decode_to_the_same_text() {
+    let bytes = std::fs::read(golden("update-three-writers.bin")).unwrap();
+    let mut doc = Document::new(ReplicaId::new(9));
+    doc.import(&bytes, None).unwrap();
+    assert_eq!(doc.view().to_json(), r#"{"body":"one two three four"}"#);
+    assert_eq!(doc.version(), three_writers().version());
+    // "four" names "three " and its author's "one ", not "two ".
+    let changes = weft_core::doc::decode_update(&bytes).unwrap();
+    let last = changes.iter().max_by_key(|change| change.lamport).unwrap();
+    let named: Vec<u64> = last.deps.iter().map(|(replica, _)| replica.get()).collect();
+    assert_eq!(named, [4, 6]);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! that drops, duplicates, reorders and partitions, and loaders for the editing traces.
 
 pub mod alloc_counter;
+pub mod dependencies;
 pub mod doc_edits;
 pub mod fuzz_checks;
 pub mod network;

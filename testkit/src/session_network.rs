@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use weft_core::doc::{SnapshotMode, UndoManager};
 use weft_core::{Document, ReplicaId, SessionConfig, SessionEvent, SyncSession, VersionVector};
 
+use crate::dependencies::check_new_changes;
 use crate::doc_edits::random_edit;
 
 /// The documents every replica syncs.
@@ -157,7 +158,7 @@ impl SessionNetwork {
             0..32 => {
                 let replica = self.rng.random_range(0..n);
                 let doc = DOCS[self.rng.random_range(0..DOCS.len())];
-                self.edit(replica, doc);
+                self.edit(replica, doc)?;
                 self.announce(replica, doc);
             }
             32..35 => {
@@ -286,13 +287,17 @@ impl SessionNetwork {
         }
     }
 
-    fn edit(&mut self, replica: usize, doc: &str) {
+    fn edit(&mut self, replica: usize, doc: &str) -> Result<(), String> {
         let document = self.replicas[replica].get_mut(doc).unwrap();
+        let before = document.version().clone();
         random_edit(document, &mut self.rng);
+        check_new_changes(document, &before)
+            .map_err(|failure| format!("{doc} on replica {replica}: {failure}"))?;
         let undo = self.undo[replica].get_mut(doc).unwrap();
         for event in document.take_events() {
             undo.record(&event, self.now);
         }
+        Ok(())
     }
 
     fn heal(&mut self) -> Result<(), String> {

@@ -263,7 +263,7 @@ impl Run {
     }
 
     /// [`new`](Self::new), taking the change's dependencies rather than copying
-    /// them: a change received in a busy room depends on every writer in it.
+    /// them.
     pub(crate) fn taking_deps(change: &mut Change, table: &mut Table) -> Self {
         let deps = core::mem::take(&mut change.deps);
         Self::with_deps(change, deps, table)

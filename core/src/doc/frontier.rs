@@ -10,9 +10,9 @@ use crate::{ReplicaId, VersionVector};
 /// replica that ever wrote: in a room where a hundred people type, most of each
 /// keystroke's bytes.
 ///
-/// It may name more than the true frontier (after a snapshot it is the whole version
-/// until changes build on it): a dependency on an older dot is still right, only
-/// longer.
+/// It may name more than the true frontier (after a snapshot, every replica the
+/// snapshot brought news of, until changes build on them): a dependency on an older
+/// dot is still right, only longer.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Frontier(VersionVector);
 
@@ -36,9 +36,15 @@ impl Frontier {
         self.0.advance(author, change.last_counter());
     }
 
-    /// Takes in a merged snapshot: its version counts as newest until changes build
-    /// on it.
-    pub(crate) fn merge(&mut self, version: &VersionVector) {
-        self.0.merge(version);
+    /// Takes in a snapshot merged into a document that held `before`: what it brought
+    /// counts as newest until changes build on it. What the document held already
+    /// the frontier leads back to, so a snapshot that brings nothing new (a replica
+    /// reloading its own storage) leaves it as it was.
+    pub(crate) fn merge(&mut self, before: &VersionVector, snapshot: &VersionVector) {
+        for (replica, counter) in snapshot.iter() {
+            if counter > before.get(replica) {
+                self.0.advance(replica, counter);
+            }
+        }
     }
 }

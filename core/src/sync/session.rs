@@ -129,8 +129,8 @@ struct DocSync {
     synced: bool,
     /// What the peer acknowledged holding.
     acked: VersionVector,
-    /// What the peer holds for having sent it (its changes and what they build on):
-    /// never sent back to it, not even on a retry.
+    /// What the peer holds for having sent it (its changes and the dependencies they
+    /// name): never sent back to it, not even on a retry.
     peer_sent: VersionVector,
     /// What was sent to it, in flight or not.
     sent: VersionVector,
@@ -388,8 +388,8 @@ impl SyncSession {
                             self.subscribe(now, &doc, document);
                         }
                         let sync = self.docs.entry(doc.clone()).or_default();
-                        // The peer holds what it sent, and what that builds on: never
-                        // send it back.
+                        // The peer holds what it sent, and the dependencies it named:
+                        // never send them back.
                         sync.peer_sent.merge(&covered);
                         sync.sent.merge(&covered);
                         let synced = catch_up && !sync.synced;
