@@ -8,10 +8,11 @@
 //! `up-to-date` once the backlog is read, then live `change` events. A consumer that
 //! asks for changes pruned from the log gets `must-refetch` and a `snapshot` event,
 //! then the changes after it. Asked with a WebSocket upgrade, the same events come
-//! as JSON text messages. `POST /cursors?doc=D&name=C&seq=N` (or `{"ack": N}` on the
-//! WebSocket) stores a named cursor durably; streams opened with `cursor=C` resume
-//! after it, so a consumer that acknowledges what it processed gets every change at
-//! least once, and exactly once after deduplicating by dot.
+//! as JSON text messages. `POST /cursors?doc=D&name=C&seq=N` (or with a body
+//! `{"version": V}` naming a change event's version, which any relay can place; or
+//! `{"ack": N}` on the WebSocket) stores a named cursor durably; streams opened with
+//! `cursor=C` resume after it, so a consumer that acknowledges what it processed gets
+//! every change at least once, and exactly once after deduplicating by dot.
 //!
 //! Streams read the store through their own connection, a bounded batch at a time,
 //! and only as fast as the consumer reads.
@@ -37,6 +38,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
+use weft_core::VersionVector;
 
 use crate::http::{AppState, access};
 use crate::store::{SqliteStore, Store, StoreError};
@@ -179,18 +181,69 @@ async fn over_websocket(
     }
 }
 
-/// `POST /cursors`: records that consumer `name` processed `doc` up to `seq`.
+/// What a consumer acknowledges: a sequence number of the relay it read from, or
+/// the version of the last change it processed, which any relay can place in its
+/// own log.
+enum Processed {
+    Seq(u64),
+    Version(VersionVector),
+}
+
+impl Processed {
+    /// From `seq=N`, or a body `{"version": ...}` holding a change event's version.
+    fn parse(seq: Option<&String>, body: &str) -> Result<Processed, &'static str> {
+        const USAGE: &str =
+            "give seq=N, or a body {\"version\": ...} with the version of a change event";
+        match (seq, body.trim()) {
+            (Some(seq), "") => seq.parse().map(Processed::Seq).map_err(|_| USAGE),
+            (None, body) if !body.is_empty() => serde_json::from_str::<Json>(body)
+                .ok()
+                .and_then(|json| event::parse_version(&json["version"]))
+                .map(Processed::Version)
+                .ok_or(USAGE),
+            _ => Err(USAGE),
+        }
+    }
+
+    /// Where it puts the cursor of consumer `name` on this relay, whose store is at
+    /// `path`. A version moves the cursor over the deltas it holds, from where the
+    /// cursor stands.
+    fn place(
+        &self,
+        store: &mut SqliteStore,
+        path: &Path,
+        name: &str,
+        doc: &str,
+    ) -> Result<u64, StoreError> {
+        let version = match self {
+            Processed::Seq(seq) => return Ok(*seq),
+            Processed::Version(version) => version,
+        };
+        let after = store.cursor(name, doc)?.unwrap_or(0);
+        let follower =
+            match Follower::start(SqliteStore::open(path)?, doc.into(), Start::After(after)) {
+                Ok(follower) => follower,
+                Err(StartError::Store(error)) => return Err(error),
+                // A log this relay cannot read back places nothing: the cursor stays.
+                Err(StartError::Document(_)) => return Ok(after),
+            };
+        follower.processed_through(after, version)
+    }
+}
+
+/// `POST /cursors`: records that consumer `name` processed `doc` up to `seq`, or up
+/// to the version in the body.
 pub async fn acknowledge(
     State(state): State<Arc<AppState>>,
     Query(query): Query<HashMap<String, String>>,
+    body: String,
 ) -> Response {
-    let (Some(doc), Some(name), Some(seq)) =
-        (query.get("doc"), query.get("name"), query.get("seq"))
-    else {
-        return bad_request("give doc, name and seq");
+    let (Some(doc), Some(name)) = (query.get("doc"), query.get("name")) else {
+        return bad_request("give doc and name");
     };
-    let Ok(seq) = seq.parse::<u64>() else {
-        return bad_request("seq is a sequence number");
+    let processed = match Processed::parse(query.get("seq"), &body) {
+        Ok(processed) => processed,
+        Err(usage) => return bad_request(usage),
     };
     match access(&state, query.get("token").map(String::as_str)) {
         Ok(access) if access.can_read(doc) => {}
@@ -198,11 +251,19 @@ pub async fn acknowledge(
         Err(refusal) => return refusal.into_response(),
     }
     let path = &state.changes.store_path;
-    let stored = open_store(path)
-        .and_then(|mut store| tokio::task::block_in_place(|| store.set_cursor(name, doc, seq)));
+    let stored = tokio::task::block_in_place(|| {
+        let mut store = SqliteStore::open(path)?;
+        let seq = processed.place(&mut store, path, name, doc)?;
+        store.set_cursor(name, doc, seq)?;
+        Ok::<_, StoreError>(seq)
+    });
     match stored {
-        Ok(()) => {
-            cursor::share(&state.locks, path, name, doc, seq, None).await;
+        Ok(seq) => {
+            let known = match processed {
+                Processed::Version(version) => Some(version),
+                Processed::Seq(_) => None,
+            };
+            cursor::share(&state.locks, path, name, doc, seq, known).await;
             StatusCode::NO_CONTENT.into_response()
         }
         Err(error) => unavailable(&error),

@@ -263,6 +263,46 @@ async fn a_named_cursor_follows_its_consumer_to_another_relay_of_the_mesh() {
     assert_eq!(dots(&resumed), expected);
 }
 
+/// An acknowledgement that names the version of the last change processed counts at
+/// any relay, etcd or not: behind a load balancer without sticky sessions, a
+/// consumer reads at one relay and acknowledges at another.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_acknowledgement_by_version_counts_at_any_relay_of_the_mesh() {
+    let dir = temporary_dir("stream-ack-version");
+    let (gossip_a, gossip_b) = (free_udp_port(), free_udp_port());
+    let a = start_with(&dir.join("a"), "a", gossip_a, &[], None, &[]);
+    let b = start_with(&dir.join("b"), "b", gossip_b, &[gossip_a], None, &[]);
+    wait_for_links(&[&a, &b]).await;
+
+    let mut bob = writer(&b, 8, "orders").await;
+    type_edits(&mut bob, "orders", 0, 5).await;
+    let mut watcher = writer(&a, 9, "orders").await;
+    let replicated = |c: &Client| c.docs["orders"].version().get(weft_core::ReplicaId::new(8)) == 5;
+    assert!(watcher.pump_until(WAIT, replicated).await);
+
+    // Read at A (which may have received several edits as one delta), up to the
+    // change holding the third edit; acknowledged at B.
+    let reading = Tailing::start(&a, "orders", &["--from", "0"]);
+    let events = reading.until("up-to-date").unwrap();
+    let third = events
+        .iter()
+        .position(|event| dots(std::slice::from_ref(event)).contains(&("8".into(), 3)))
+        .unwrap();
+    let processed = &events[..=third];
+    let body = serde_json::json!({ "version": events[third]["data"]["version"] });
+    let (status, answer) = support::post(&b, "/cursors?doc=orders&name=indexer", &body).await;
+    assert!(status.contains("204"), "{status}: {answer}");
+    let garbage = serde_json::json!({ "version": { "not a replica": 3 } });
+    let (status, _) = support::post(&b, "/cursors?doc=orders&name=indexer", &garbage).await;
+    assert!(status.contains("400"), "{status}");
+
+    type_edits(&mut bob, "orders", 5, 2).await;
+    let consumer = Tailing::start(&b, "orders", &["--cursor", "indexer"]);
+    let resumed = consumer.until("up-to-date").unwrap();
+    let expected = written_since(&bob, "orders", 8, &dots(processed));
+    assert_eq!(dots(&resumed), expected);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_consumer_behind_a_compaction_must_refetch() {
     let dir = temporary_dir("stream-compacted");

@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value as Json, json};
 use weft_core::doc::{Base, ContainerDiff, DeltaItem, Diff, DocEvent, decode_update};
-use weft_core::{ContainerId, Kind, Value, VersionVector};
+use weft_core::{ContainerId, Kind, ReplicaId, Value, VersionVector};
 
 /// Replica ids are 64-bit: strings, so that JavaScript reads them whole.
 pub fn version(version: &VersionVector) -> Json {
@@ -16,6 +16,16 @@ pub fn version(version: &VersionVector) -> Json {
         .map(|(replica, counter)| (replica.get().to_string(), json!(counter)))
         .collect();
     Json::Object(entries)
+}
+
+/// Reads what [`version`] writes; `None` for anything else.
+pub fn parse_version(json: &Json) -> Option<VersionVector> {
+    let mut version = VersionVector::new();
+    for (replica, counter) in json.as_object()? {
+        let replica = replica.parse::<u64>().ok()?;
+        version.advance(ReplicaId::new(replica), counter.as_u64()?);
+    }
+    Some(version)
 }
 
 fn kind(kind: Kind) -> &'static str {

@@ -209,6 +209,35 @@ impl Follower {
         self.cursor = seq;
     }
 
+    /// Where a consumer that processed `processed` stands in this relay's log, for a
+    /// follower started after `after`: the last delta up to which everything stored
+    /// is within it, or `after` when nothing further is.
+    pub fn processed_through(
+        mut self,
+        after: u64,
+        processed: &VersionVector,
+    ) -> Result<u64, StoreError> {
+        self.copy.set_events(false);
+        if !processed.includes(self.copy.version()) {
+            return Ok(after);
+        }
+        let mut through = self.cursor.max(after);
+        loop {
+            let batch = self.store.deltas_after(&self.doc, self.cursor, BATCH)?;
+            if batch.is_empty() {
+                return Ok(through);
+            }
+            for (seq, bytes) in batch {
+                let _ = self.copy.import(&bytes, None);
+                self.cursor = seq;
+                if !processed.includes(self.copy.version()) {
+                    return Ok(through);
+                }
+                through = seq;
+            }
+        }
+    }
+
     /// How far it has read.
     pub fn cursor(&self) -> u64 {
         self.cursor
