@@ -1,12 +1,17 @@
 //! What a client spends on each keystroke that arrives in a busy room: 100 writers
 //! who have all seen each other type, then 1,000 keystrokes among them, each its own
 //! update as a relay forwards it, applied one by one by a replica that started from
-//! the room's state. weft and yrs side by side, on the same edits.
+//! the room's state. weft and yrs side by side, on the same edits; each also prints
+//! its bytes per keystroke and the memory its replica holds for each one received.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use weft_core::{ContainerId, Document, ReplicaId, SnapshotMode};
+use weft_testkit::alloc_counter::{self, CountingAllocator};
 use yrs::updates::decoder::Decode;
 use yrs::{ReadTxn, StateVector, Text, Transact, Update};
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const WRITERS: u64 = 100;
 const KEYSTROKES: u64 = 1_000;
@@ -28,28 +33,30 @@ fn id(n: u64) -> u64 {
     (n.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) | 1
 }
 
+/// `writer` types at the end of the text, having seen the whole room.
+fn weft_type(room: &mut Document, writer: u64) -> Vec<u8> {
+    let mut author = room.fork(ReplicaId::new(id(writer)));
+    let before = author.version().clone();
+    let end = author.text(&body()).map_or(0, |text| text.len());
+    author
+        .transact(None, |tx| tx.text_insert(&body(), end, "x"))
+        .expect("typing at the end");
+    let update = author.export_update(&before).expect("a change since");
+    room.import(&update, None).expect("the room takes it");
+    update
+}
+
 fn weft_room() -> Room {
     let mut room = Document::new(ReplicaId::new(id(WRITERS + 1)));
     room.set_events(false);
-    let mut type_as = |writer: u64| {
-        let mut author = room.fork(ReplicaId::new(id(writer)));
-        let before = author.version().clone();
-        let end = author.text(&body()).map_or(0, |text| text.len());
-        author
-            .transact(None, |tx| tx.text_insert(&body(), end, "x"))
-            .expect("typing at the end");
-        let update = author.export_update(&before).expect("a change since");
-        room.import(&update, None).expect("the room takes it");
-        update
-    };
-    (1..=WRITERS).for_each(|writer| {
-        type_as(writer);
-    });
-    let keystrokes = (0..KEYSTROKES).map(|n| type_as(1 + n % WRITERS)).collect();
-    Room {
-        start: room.export_snapshot(SnapshotMode::Full),
-        keystrokes,
+    for writer in 1..=WRITERS {
+        weft_type(&mut room, writer);
     }
+    let start = room.export_snapshot(SnapshotMode::Full);
+    let keystrokes = (0..KEYSTROKES)
+        .map(|n| weft_type(&mut room, 1 + n % WRITERS))
+        .collect();
+    Room { start, keystrokes }
 }
 
 fn yrs_room() -> Room {
@@ -77,59 +84,86 @@ fn yrs_room() -> Room {
     (1..=WRITERS).for_each(|writer| {
         type_as(writer);
     });
-    let keystrokes = (0..KEYSTROKES).map(|n| type_as(1 + n % WRITERS)).collect();
     let start = room
         .transact()
         .encode_state_as_update_v1(&StateVector::default());
+    let keystrokes = (0..KEYSTROKES).map(|n| type_as(1 + n % WRITERS)).collect();
     Room { start, keystrokes }
+}
+
+fn weft_replica(room: &Room) -> Document {
+    let mut replica = Document::from_snapshot(ReplicaId::new(id(WRITERS + 2)), &room.start)
+        .expect("the room's state");
+    replica.set_events(false);
+    replica
+}
+
+fn weft_apply(replica: &mut Document, room: &Room) {
+    for keystroke in &room.keystrokes {
+        replica.import(keystroke, None).expect("a keystroke");
+    }
+}
+
+fn yrs_replica(room: &Room) -> yrs::Doc {
+    let replica = yrs::Doc::with_client_id(id(WRITERS + 2));
+    replica.get_or_insert_text("body");
+    replica
+        .transact_mut()
+        .apply_update(Update::decode_v1(&room.start).expect("a state"))
+        .expect("the room's state");
+    replica
+}
+
+fn yrs_apply(replica: &yrs::Doc, room: &Room) {
+    for keystroke in &room.keystrokes {
+        let update = Update::decode_v1(keystroke).expect("an update");
+        replica
+            .transact_mut()
+            .apply_update(update)
+            .expect("a keystroke");
+    }
+}
+
+/// Prints the bytes of a keystroke's update, and the memory `apply` makes a replica
+/// hold per keystroke (counted from after it loaded the room's state).
+fn report<R>(library: &str, room: &Room, mut replica: R, apply: impl FnOnce(&mut R)) {
+    let bytes: usize = room.keystrokes.iter().map(Vec::len).sum();
+    let before = alloc_counter::allocated();
+    apply(&mut replica);
+    let held = alloc_counter::allocated().saturating_sub(before);
+    println!(
+        "{library}: {} bytes per keystroke, {} bytes of memory per keystroke received",
+        bytes as u64 / KEYSTROKES,
+        held as u64 / KEYSTROKES
+    );
 }
 
 fn busy_room(c: &mut Criterion) {
     let mut group = c.benchmark_group("busy_room");
     group.sample_size(20);
     let weft = weft_room();
-    let bytes: usize = weft.keystrokes.iter().map(Vec::len).sum();
-    println!("weft: {} bytes per keystroke", bytes as u64 / KEYSTROKES);
+    report("weft", &weft, weft_replica(&weft), |replica| {
+        weft_apply(replica, &weft);
+    });
     group.bench_function("weft: apply 1,000 keystrokes of 100 writers", |b| {
         b.iter_batched(
-            || {
-                let mut replica =
-                    Document::from_snapshot(ReplicaId::new(id(WRITERS + 2)), &weft.start)
-                        .expect("the room's state");
-                replica.set_events(false);
-                replica
-            },
+            || weft_replica(&weft),
             |mut replica| {
-                for keystroke in &weft.keystrokes {
-                    replica.import(keystroke, None).expect("a keystroke");
-                }
+                weft_apply(&mut replica, &weft);
                 replica
             },
             BatchSize::LargeInput,
         );
     });
     let yrs = yrs_room();
-    let bytes: usize = yrs.keystrokes.iter().map(Vec::len).sum();
-    println!("yrs: {} bytes per keystroke", bytes as u64 / KEYSTROKES);
+    report("yrs", &yrs, yrs_replica(&yrs), |replica| {
+        yrs_apply(replica, &yrs);
+    });
     group.bench_function("yrs: apply 1,000 keystrokes of 100 writers", |b| {
         b.iter_batched(
-            || {
-                let replica = yrs::Doc::with_client_id(id(WRITERS + 2));
-                replica.get_or_insert_text("body");
-                replica
-                    .transact_mut()
-                    .apply_update(Update::decode_v1(&yrs.start).expect("a state"))
-                    .expect("the room's state");
-                replica
-            },
+            || yrs_replica(&yrs),
             |replica| {
-                for keystroke in &yrs.keystrokes {
-                    let update = Update::decode_v1(keystroke).expect("an update");
-                    replica
-                        .transact_mut()
-                        .apply_update(update)
-                        .expect("a keystroke");
-                }
+                yrs_apply(&replica, &yrs);
                 replica
             },
             BatchSize::LargeInput,
