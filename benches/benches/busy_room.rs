@@ -4,7 +4,8 @@
 //! the room's state. weft and yrs side by side, on the same edits; each also prints
 //! its bytes per keystroke and the memory its replica holds for each one received.
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use weft_core::{ContainerId, Document, ReplicaId, SnapshotMode};
 use weft_testkit::alloc_counter::{self, CountingAllocator};
 use yrs::updates::decoder::Decode;
@@ -114,7 +115,7 @@ fn yrs_replica(room: &Room) -> yrs::Doc {
     replica
 }
 
-fn yrs_apply(replica: &yrs::Doc, room: &Room) {
+fn yrs_apply(replica: &mut yrs::Doc, room: &Room) {
     for keystroke in &room.keystrokes {
         let update = Update::decode_v1(keystroke).expect("an update");
         replica
@@ -124,51 +125,45 @@ fn yrs_apply(replica: &yrs::Doc, room: &Room) {
     }
 }
 
-/// Prints the bytes of a keystroke's update, and the memory `apply` makes a replica
-/// hold per keystroke (counted from after it loaded the room's state).
-fn report<R>(library: &str, room: &Room, mut replica: R, apply: impl FnOnce(&mut R)) {
+/// One library's part: prints the bytes of a keystroke's update and the memory
+/// `apply` makes a replica hold per keystroke (counted from after `replica` loaded
+/// the room's state), then times `apply`.
+fn measure<R>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    library: &str,
+    room: &Room,
+    replica: fn(&Room) -> R,
+    apply: fn(&mut R, &Room),
+) {
     let bytes: usize = room.keystrokes.iter().map(Vec::len).sum();
+    let mut held = replica(room);
     let before = alloc_counter::allocated();
-    apply(&mut replica);
-    let held = alloc_counter::allocated().saturating_sub(before);
+    apply(&mut held, room);
+    let memory = alloc_counter::allocated().saturating_sub(before);
+    drop(held);
     println!(
         "{library}: {} bytes per keystroke, {} bytes of memory per keystroke received",
         bytes as u64 / KEYSTROKES,
-        held as u64 / KEYSTROKES
+        memory as u64 / KEYSTROKES
     );
+    let name = format!("{library}: apply 1,000 keystrokes of 100 writers");
+    group.bench_function(name, |b| {
+        b.iter_batched(
+            || replica(room),
+            |mut replica| {
+                apply(&mut replica, room);
+                replica
+            },
+            BatchSize::LargeInput,
+        );
+    });
 }
 
 fn busy_room(c: &mut Criterion) {
     let mut group = c.benchmark_group("busy_room");
     group.sample_size(20);
-    let weft = weft_room();
-    report("weft", &weft, weft_replica(&weft), |replica| {
-        weft_apply(replica, &weft);
-    });
-    group.bench_function("weft: apply 1,000 keystrokes of 100 writers", |b| {
-        b.iter_batched(
-            || weft_replica(&weft),
-            |mut replica| {
-                weft_apply(&mut replica, &weft);
-                replica
-            },
-            BatchSize::LargeInput,
-        );
-    });
-    let yrs = yrs_room();
-    report("yrs", &yrs, yrs_replica(&yrs), |replica| {
-        yrs_apply(replica, &yrs);
-    });
-    group.bench_function("yrs: apply 1,000 keystrokes of 100 writers", |b| {
-        b.iter_batched(
-            || yrs_replica(&yrs),
-            |replica| {
-                yrs_apply(&replica, &yrs);
-                replica
-            },
-            BatchSize::LargeInput,
-        );
-    });
+    measure(&mut group, "weft", &weft_room(), weft_replica, weft_apply);
+    measure(&mut group, "yrs", &yrs_room(), yrs_replica, yrs_apply);
     group.finish();
 }
 
